@@ -1,0 +1,20 @@
+import { listEnvelope, listFilesQuerySchema } from '../../lib/core/schemas';
+import { json } from '../http/responses';
+import { route } from '../http/route';
+import { stores } from '../runtime/dependencies';
+import { FILE_READER_ROLES } from './path';
+import { listFiles } from './service';
+
+export const handler = route(
+  {
+    action: 'files.list',
+    does: 'list files',
+    roles: FILE_READER_ROLES,
+    mutating: false,
+    query: listFilesQuerySchema,
+  },
+  async ({ principal, query }) => {
+    const page = await listFiles(stores, principal.team, query);
+    return json(200, listEnvelope(page.items, page.hasMore));
+  },
+);

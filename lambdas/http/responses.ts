@@ -1,0 +1,36 @@
+import type { ErrorBody } from '../../lib/core/schemas';
+import type { HttpResponse } from './types';
+
+export function json(statusCode: number, body: unknown, headers: Record<string, string> = {}): HttpResponse {
+  return {
+    statusCode,
+    headers: { 'Content-Type': 'application/json', ...headers },
+    body: JSON.stringify(body),
+  };
+}
+
+export function binary(
+  body: Buffer,
+  contentType: string,
+  headers: Record<string, string> = {},
+): HttpResponse {
+  return {
+    statusCode: 200,
+    headers: { 'Content-Type': contentType, 'Content-Length': String(body.length), ...headers },
+    body: body.toString('base64'),
+    isBase64Encoded: true,
+  };
+}
+
+export function redirect(location: string): HttpResponse {
+  return { statusCode: 302, headers: { Location: location }, body: '' };
+}
+
+export function errorBody(
+  message: string,
+  type: string,
+  param: string | null,
+  code: string | null,
+): ErrorBody {
+  return { error: { message, type, param, code } };
+}

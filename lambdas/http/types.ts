@@ -1,0 +1,17 @@
+import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
+import type { Principal } from '../../lib/core/schemas';
+
+export type HttpEvent = APIGatewayProxyEvent;
+export type HttpResponse = APIGatewayProxyResult;
+
+/** What the middlewares establish before a route's own code runs. */
+export interface RouteContext extends Context {
+  principal: Principal;
+  input: { body: unknown; query: unknown; path: unknown };
+}
+
+export interface UploadedFile {
+  readonly filename: string;
+  readonly contentType: string;
+  readonly content: Buffer;
+}

@@ -1,0 +1,26 @@
+import { z } from 'zod';
+import { listEnvelope, teamIdSchema } from '../../lib/core/schemas';
+import { json } from '../http/responses';
+import { route } from '../http/route';
+import { stores } from '../runtime/dependencies';
+import { listApiKeys } from './service';
+
+const querySchema = z.strictObject({
+  team: teamIdSchema.optional(),
+  after: z.string().min(1).max(64).optional(),
+  limit: z.coerce.number().int().min(1).max(100).default(20),
+});
+
+export const handler = route(
+  {
+    action: 'keys.list',
+    does: 'list API keys',
+    roles: ['admin', 'owner'],
+    mutating: false,
+    query: querySchema,
+  },
+  async ({ principal, query }) => {
+    const page = await listApiKeys(stores, principal, query);
+    return json(200, listEnvelope(page.items, page.hasMore));
+  },
+);

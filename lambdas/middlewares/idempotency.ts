@@ -1,0 +1,130 @@
+import { createHash } from 'node:crypto';
+import type middy from '@middy/core';
+import { z } from 'zod';
+import type { IdempotencyStore } from '../../lib/adapters';
+import { ConflictError, InvalidRequestError } from '../../lib/core/errors';
+import type { HttpEvent, HttpResponse, RouteContext } from '../http/types';
+import { parseOptions } from './options';
+import { headerValue } from './request-parser';
+
+const optionsSchema = z.strictObject({
+  store: z.custom<IdempotencyStore>((value) => typeof value === 'object' && value !== null),
+  /** Names the route in the fingerprint, so one key cannot replay another route's result. */
+  action: z.string().min(1),
+  ttlSeconds: z.number().int().positive(),
+  now: z.custom<() => number>((value) => typeof value === 'function'),
+});
+export type IdempotencyOptions = z.input<typeof optionsSchema>;
+
+const defaults = { ttlSeconds: 24 * 60 * 60, now: () => Date.now() };
+const KEY_PATTERN = /^[\x21-\x7e]{1,255}$/;
+export const IDEMPOTENCY_HEADER = 'Idempotency-Key';
+
+/**
+ * `Idempotency-Key` on a POST: the first request with a key runs and its successful response is
+ * kept; a repeat with the same body gets that response again (marked `Idempotent-Replayed`); the
+ * same key with a different body, or while the first is still running, is a 409. A failed
+ * request frees its key so that a retry runs afresh.
+ *
+ * The fingerprint is taken over the parsed input, not the raw bytes, because a multipart body's
+ * boundary differs on every retry of the same upload.
+ */
+export function idempotency(
+  options: Partial<IdempotencyOptions> & Pick<IdempotencyOptions, 'store' | 'action'>,
+): middy.MiddlewareObj<HttpEvent, HttpResponse, Error, RouteContext> {
+  const { store, action, ttlSeconds, now } = parseOptions('idempotency', optionsSchema, {
+    ...defaults,
+    ...options,
+  });
+  const claimed = new WeakMap<object, string>();
+
+  const idempotencyBefore: middy.MiddlewareFn<HttpEvent, HttpResponse, Error, RouteContext> = async (
+    request,
+  ) => {
+    if (request.event.httpMethod !== 'POST') return;
+    const key = headerValue(request.event, IDEMPOTENCY_HEADER);
+    if (key === undefined) return;
+    if (!KEY_PATTERN.test(key)) {
+      throw new InvalidRequestError(
+        `${IDEMPOTENCY_HEADER} must be 1-255 printable ASCII characters without spaces.`,
+        {
+          param: IDEMPOTENCY_HEADER,
+        },
+      );
+    }
+    const { team } = request.context.principal;
+    const fingerprint = fingerprintOf(action, request.context.input);
+    const expiresAt = Math.floor(now() / 1000) + ttlSeconds;
+    const existing = await store.claim(team, key, fingerprint, expiresAt);
+    if (existing === undefined) {
+      claimed.set(request.context, key);
+      return;
+    }
+    if (existing.fingerprint !== fingerprint) {
+      throw new ConflictError(
+        `${IDEMPOTENCY_HEADER} '${key}' was already used with a different request; use a new key for a new request.`,
+        { param: IDEMPOTENCY_HEADER, code: 'idempotency_key_reused' },
+      );
+    }
+    if (existing.state !== 'completed' || !existing.response) {
+      throw new ConflictError(
+        `A request with ${IDEMPOTENCY_HEADER} '${key}' is still in progress; retry shortly.`,
+        {
+          param: IDEMPOTENCY_HEADER,
+          code: 'idempotency_key_in_use',
+        },
+      );
+    }
+    return {
+      statusCode: existing.response.statusCode,
+      headers: { ...existing.response.headers, 'Idempotent-Replayed': 'true' },
+      body: existing.response.body,
+    };
+  };
+
+  const idempotencyAfter: middy.MiddlewareFn<HttpEvent, HttpResponse, Error, RouteContext> = async (
+    request,
+  ) => {
+    const key = claimed.get(request.context);
+    if (key === undefined || !request.response) return;
+    const { statusCode, headers, body } = request.response;
+    await store.complete(request.context.principal.team, key, {
+      statusCode,
+      headers: Object.fromEntries(
+        Object.entries(headers ?? {}).map(([name, value]) => [name, String(value)]),
+      ),
+      body,
+    });
+  };
+
+  const idempotencyOnError: middy.MiddlewareFn<HttpEvent, HttpResponse, Error, RouteContext> = async (
+    request,
+  ) => {
+    const key = claimed.get(request.context);
+    if (key !== undefined) await store.release(request.context.principal.team, key);
+  };
+
+  return { before: idempotencyBefore, after: idempotencyAfter, onError: idempotencyOnError };
+}
+
+function fingerprintOf(action: string, input: unknown): string {
+  return createHash('sha256')
+    .update(action)
+    .update('\n')
+    .update(JSON.stringify(canonical(input)) ?? '')
+    .digest('hex');
+}
+
+/** Sorted keys and file contents by digest, so equal inputs give equal text. */
+function canonical(value: unknown): unknown {
+  if (Buffer.isBuffer(value)) return { sha256: createHash('sha256').update(value).digest('hex') };
+  if (Array.isArray(value)) return value.map(canonical);
+  if (value && typeof value === 'object') {
+    return Object.fromEntries(
+      Object.keys(value)
+        .sort()
+        .map((key) => [key, canonical((value as Record<string, unknown>)[key])]),
+    );
+  }
+  return value;
+}

@@ -1,0 +1,87 @@
+import { type DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import type { ApiKey } from '../../core/schemas';
+import { isConditionalCheckFailure, type Page, queryPage } from './query';
+import { fromItem } from './records';
+import { GSI1, keys } from './table';
+
+/** A key as stored: the listed object plus the hash of its secret, which never leaves the store. */
+export interface StoredApiKey extends ApiKey {
+  readonly secret_hash: string;
+}
+
+export interface ApiKeyStore {
+  create(key: StoredApiKey): Promise<void>;
+  get(keyId: string): Promise<StoredApiKey | undefined>;
+  listByTeam(team: string, page: { readonly after?: string; readonly limit: number }): Promise<Page<ApiKey>>;
+  /** Marks the key revoked; returns the revoked key, or undefined when the team has no such key. */
+  revoke(team: string, keyId: string, revokedAt: number): Promise<ApiKey | undefined>;
+}
+
+export class DynamoApiKeyStore implements ApiKeyStore {
+  constructor(
+    private readonly client: DynamoDBDocumentClient,
+    private readonly tableName: string,
+  ) {}
+
+  async create(key: StoredApiKey): Promise<void> {
+    await this.client.send(
+      new PutCommand({
+        TableName: this.tableName,
+        Item: { ...keys.apiKey(key.id), ...keys.apiKeyIndex(key.team, key.id), entity: 'api_key', ...key },
+        ConditionExpression: 'attribute_not_exists(PK)',
+      }),
+    );
+  }
+
+  async get(keyId: string): Promise<StoredApiKey | undefined> {
+    const output = await this.client.send(
+      new GetCommand({ TableName: this.tableName, Key: keys.apiKey(keyId), ConsistentRead: true }),
+    );
+    return output.Item ? fromItem<StoredApiKey>(output.Item) : undefined;
+  }
+
+  async listByTeam(
+    team: string,
+    page: { readonly after?: string; readonly limit: number },
+  ): Promise<Page<ApiKey>> {
+    const result = await queryPage<Record<string, unknown>>(
+      this.client,
+      {
+        TableName: this.tableName,
+        IndexName: GSI1,
+        KeyConditionExpression: 'GSI1PK = :pk',
+        ExpressionAttributeValues: { ':pk': `TEAM#${team}#APIKEYS` },
+        ScanIndexForward: false,
+        ...(page.after
+          ? { ExclusiveStartKey: { ...keys.apiKey(page.after), ...keys.apiKeyIndex(team, page.after) } }
+          : {}),
+      },
+      page.limit,
+    );
+    return { items: result.items.map(toListedKey), hasMore: result.hasMore };
+  }
+
+  async revoke(team: string, keyId: string, revokedAt: number): Promise<ApiKey | undefined> {
+    try {
+      const output = await this.client.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: keys.apiKey(keyId),
+          UpdateExpression: 'SET revoked_at = if_not_exists(revoked_at, :now)',
+          ConditionExpression: 'attribute_exists(PK) AND team = :team',
+          ExpressionAttributeValues: { ':now': revokedAt, ':team': team },
+          ReturnValues: 'ALL_NEW',
+        }),
+      );
+      return output.Attributes ? toListedKey(output.Attributes) : undefined;
+    } catch (error) {
+      if (isConditionalCheckFailure(error)) return undefined;
+      throw error;
+    }
+  }
+}
+
+function toListedKey(item: Record<string, unknown>): ApiKey {
+  const { secret_hash: _secretHash, ...listed } = fromItem<StoredApiKey>(item);
+  return listed;
+}

@@ -1,0 +1,70 @@
+import type { CreateTableCommandInput } from '@aws-sdk/client-dynamodb';
+
+/**
+ * One table holds every record (DESIGN.md: one table unless a reason is written down).
+ *
+ * | entity        | PK                  | SK                          | GSI1PK                | GSI1SK   | serves                               |
+ * |---------------|---------------------|-----------------------------|-----------------------|----------|--------------------------------------|
+ * | team          | TEAM#{team}         | TEAM                        | TEAMS                 | {team}   | get team; owner lists all teams      |
+ * | api key       | APIKEY#{key_id}     | APIKEY                      | TEAM#{team}#APIKEYS   | {key_id} | authorizer reads one key by id;      |
+ * |               |                     |                             |                       |          | admins list their team's keys        |
+ * | file          | TEAM#{team}         | FILE#{file_id}              |                       |          | get / delete; list newest first      |
+ * | upload        | TEAM#{team}         | UPLOAD#{upload_id}          |                       |          | get upload; part-number counter      |
+ * | upload part   | TEAM#{team}         | UPLOAD#{upload_id}#PART#{n} |                       |          | list one upload's parts in order     |
+ * | audit record  | TEAM#{team}         | AUDIT#{audit_id}            | AUDIT                 | {id}     | team's audit trail; owner's all-team |
+ * | idempotency   | TEAM#{team}         | IDEMPOTENCY#{key}           |                       |          | replay or refuse a repeated POST     |
+ *
+ * Everything a team owns sits in the team's partition, so a read can only reach another team's
+ * record by naming that team's partition key, which no handler derives from request input.
+ * Ids are ULIDs, so SK order is creation order and a descending query is OpenAI's newest-first
+ * listing; `after` becomes `ExclusiveStartKey`.
+ * `expires_at_ttl` (epoch seconds) is the TTL attribute: idempotency records and abandoned uploads
+ * age out by themselves.
+ * The AUDIT GSI1 partition takes every audit write; control-plane write rates are far below one
+ * partition's limit, and sharding it by day is a key change only if that stops holding.
+ */
+export const TTL_ATTRIBUTE = 'expires_at_ttl';
+export const GSI1 = 'GSI1';
+
+export function tableDefinition(tableName: string): CreateTableCommandInput {
+  return {
+    TableName: tableName,
+    BillingMode: 'PAY_PER_REQUEST',
+    AttributeDefinitions: [
+      { AttributeName: 'PK', AttributeType: 'S' },
+      { AttributeName: 'SK', AttributeType: 'S' },
+      { AttributeName: 'GSI1PK', AttributeType: 'S' },
+      { AttributeName: 'GSI1SK', AttributeType: 'S' },
+    ],
+    KeySchema: [
+      { AttributeName: 'PK', KeyType: 'HASH' },
+      { AttributeName: 'SK', KeyType: 'RANGE' },
+    ],
+    GlobalSecondaryIndexes: [
+      {
+        IndexName: GSI1,
+        KeySchema: [
+          { AttributeName: 'GSI1PK', KeyType: 'HASH' },
+          { AttributeName: 'GSI1SK', KeyType: 'RANGE' },
+        ],
+        Projection: { ProjectionType: 'ALL' },
+      },
+    ],
+  };
+}
+
+export const keys = {
+  team: (team: string) => ({ PK: `TEAM#${team}`, SK: 'TEAM' }),
+  teamIndex: (team: string) => ({ GSI1PK: 'TEAMS', GSI1SK: team }),
+  apiKey: (keyId: string) => ({ PK: `APIKEY#${keyId}`, SK: 'APIKEY' }),
+  apiKeyIndex: (team: string, keyId: string) => ({ GSI1PK: `TEAM#${team}#APIKEYS`, GSI1SK: keyId }),
+  file: (team: string, fileId: string) => ({ PK: `TEAM#${team}`, SK: `FILE#${fileId}` }),
+  upload: (team: string, uploadId: string) => ({ PK: `TEAM#${team}`, SK: `UPLOAD#${uploadId}` }),
+  uploadPart: (team: string, uploadId: string, partNumber: number) => ({
+    PK: `TEAM#${team}`,
+    SK: `UPLOAD#${uploadId}#PART#${String(partNumber).padStart(5, '0')}`,
+  }),
+  audit: (team: string, auditId: string) => ({ PK: `TEAM#${team}`, SK: `AUDIT#${auditId}` }),
+  auditIndex: (auditId: string) => ({ GSI1PK: 'AUDIT', GSI1SK: auditId }),
+  idempotency: (team: string, key: string) => ({ PK: `TEAM#${team}`, SK: `IDEMPOTENCY#${key}` }),
+} as const;

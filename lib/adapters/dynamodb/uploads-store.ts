@@ -1,0 +1,190 @@
+import {
+  type DynamoDBDocumentClient,
+  GetCommand,
+  PutCommand,
+  TransactWriteCommand,
+  UpdateCommand,
+} from '@aws-sdk/lib-dynamodb';
+import type { FileObject, UploadObject } from '../../core/schemas';
+import { isConditionalCheckFailure, queryPage } from './query';
+import { fromItem } from './records';
+import { keys, TTL_ATTRIBUTE } from './table';
+
+/**
+ * `completing` is internal: one request has claimed the upload and is assembling its object, so
+ * a concurrent complete or cancel is refused. It reads as `pending` through the API.
+ */
+export type StoredUploadStatus = UploadObject['status'] | 'completing';
+
+export interface StoredUpload extends Omit<UploadObject, 'status' | 'file'> {
+  readonly status: StoredUploadStatus;
+  readonly mime_type: string;
+  /** The file the upload becomes; its id is fixed at create so the S3 key is too. */
+  readonly file_id: string;
+  readonly s3_upload_id: string;
+  /** `direct` parts arrive through the API; `presigned` parts go straight to S3. */
+  readonly mode: 'direct' | 'presigned';
+  readonly part_count: number;
+}
+
+export interface StoredUploadPart {
+  readonly id: string;
+  readonly part_number: number;
+  readonly etag: string;
+  readonly bytes: number;
+  readonly created_at: number;
+}
+
+export interface UploadStore {
+  create(team: string, upload: StoredUpload): Promise<void>;
+  get(team: string, uploadId: string): Promise<StoredUpload | undefined>;
+  /**
+   * Takes the next S3 part number while the upload is pending, unexpired and below `maxParts`;
+   * undefined when it is not.
+   */
+  reservePartNumber(
+    team: string,
+    uploadId: string,
+    now: number,
+    maxParts: number,
+  ): Promise<number | undefined>;
+  putPart(team: string, uploadId: string, part: StoredUploadPart): Promise<void>;
+  listParts(team: string, uploadId: string): Promise<StoredUploadPart[]>;
+  /** Moves the upload from one status to another; false when it was not in `from`. */
+  transition(
+    team: string,
+    uploadId: string,
+    from: StoredUploadStatus,
+    to: StoredUploadStatus,
+  ): Promise<boolean>;
+  /** Records the finished file and marks the upload completed, in one transaction. */
+  complete(team: string, uploadId: string, file: FileObject): Promise<void>;
+}
+
+export class DynamoUploadStore implements UploadStore {
+  constructor(
+    private readonly client: DynamoDBDocumentClient,
+    private readonly tableName: string,
+  ) {}
+
+  async create(team: string, upload: StoredUpload): Promise<void> {
+    await this.client.send(
+      new PutCommand({
+        TableName: this.tableName,
+        // Abandoned uploads age out a day after they expire; the S3 lifecycle rule aborts their parts.
+        Item: {
+          ...keys.upload(team, upload.id),
+          entity: 'upload',
+          ...upload,
+          [TTL_ATTRIBUTE]: upload.expires_at + 86_400,
+        },
+        ConditionExpression: 'attribute_not_exists(PK)',
+      }),
+    );
+  }
+
+  async get(team: string, uploadId: string): Promise<StoredUpload | undefined> {
+    const output = await this.client.send(
+      new GetCommand({ TableName: this.tableName, Key: keys.upload(team, uploadId), ConsistentRead: true }),
+    );
+    return output.Item ? fromItem<StoredUpload>(output.Item) : undefined;
+  }
+
+  async reservePartNumber(
+    team: string,
+    uploadId: string,
+    now: number,
+    maxParts: number,
+  ): Promise<number | undefined> {
+    try {
+      const output = await this.client.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: keys.upload(team, uploadId),
+          UpdateExpression: 'SET part_count = part_count + :one',
+          ConditionExpression: '#status = :pending AND expires_at > :now AND part_count < :max',
+          ExpressionAttributeNames: { '#status': 'status' },
+          ExpressionAttributeValues: { ':one': 1, ':pending': 'pending', ':now': now, ':max': maxParts },
+          ReturnValues: 'UPDATED_NEW',
+        }),
+      );
+      return output.Attributes?.part_count as number;
+    } catch (error) {
+      if (isConditionalCheckFailure(error)) return undefined;
+      throw error;
+    }
+  }
+
+  async putPart(team: string, uploadId: string, part: StoredUploadPart): Promise<void> {
+    await this.client.send(
+      new PutCommand({
+        TableName: this.tableName,
+        Item: { ...keys.uploadPart(team, uploadId, part.part_number), entity: 'upload_part', ...part },
+      }),
+    );
+  }
+
+  async listParts(team: string, uploadId: string): Promise<StoredUploadPart[]> {
+    const prefix = keys.uploadPart(team, uploadId, 0).SK.replace(/\d+$/, '');
+    const page = await queryPage<Record<string, unknown>>(
+      this.client,
+      {
+        TableName: this.tableName,
+        KeyConditionExpression: 'PK = :pk AND begins_with(SK, :prefix)',
+        ExpressionAttributeValues: { ':pk': keys.upload(team, uploadId).PK, ':prefix': prefix },
+        ConsistentRead: true,
+      },
+      10_000,
+    );
+    return page.items.map((item) => fromItem<StoredUploadPart>(item));
+  }
+
+  async transition(
+    team: string,
+    uploadId: string,
+    from: StoredUploadStatus,
+    to: StoredUploadStatus,
+  ): Promise<boolean> {
+    try {
+      await this.client.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: keys.upload(team, uploadId),
+          UpdateExpression: 'SET #status = :to',
+          ConditionExpression: '#status = :from',
+          ExpressionAttributeNames: { '#status': 'status' },
+          ExpressionAttributeValues: { ':from': from, ':to': to },
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (isConditionalCheckFailure(error)) return false;
+      throw error;
+    }
+  }
+
+  async complete(team: string, uploadId: string, file: FileObject): Promise<void> {
+    await this.client.send(
+      new TransactWriteCommand({
+        TransactItems: [
+          {
+            Update: {
+              TableName: this.tableName,
+              Key: keys.upload(team, uploadId),
+              UpdateExpression: 'SET #status = :completed REMOVE expires_at_ttl',
+              ConditionExpression: '#status = :completing',
+              ExpressionAttributeNames: { '#status': 'status' },
+              ExpressionAttributeValues: { ':completed': 'completed', ':completing': 'completing' },
+            },
+          },
+          {
+            Put: {
+              TableName: this.tableName,
+              Item: { ...keys.file(team, file.id), entity: 'file', ...file },
+            },
+          },
+        ],
+      }),
+    );
+  }
+}

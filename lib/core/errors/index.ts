@@ -1,0 +1,14 @@
+export {
+  AuthenticationError,
+  ConflictError,
+  InternalError,
+  InvalidRequestError,
+  MethodNotAllowedError,
+  NotFoundError,
+  PayloadTooLargeError,
+  PermissionDeniedError,
+  RateLimitError,
+  UnsupportedMediaTypeError,
+  WhetstoneError,
+  type WhetstoneErrorOptions,
+} from './errors';

@@ -1,0 +1,24 @@
+import { z } from 'zod';
+import { unixSeconds } from './common';
+import { roleSchema } from './teams';
+
+/** One mutating call: who made it, what it asked, when, and how it ended. */
+export const auditRecordSchema = z.object({
+  id: z.string(),
+  object: z.literal('whetstone.audit_record'),
+  created_at: unixSeconds,
+  team: z.string(),
+  actor_key_id: z.string(),
+  actor_role: roleSchema,
+  action: z.string(),
+  resource_id: z.string().nullable(),
+  status_code: z.number().int(),
+  request_id: z.string(),
+});
+export type AuditRecord = z.infer<typeof auditRecordSchema>;
+
+export const listAuditQuerySchema = z.strictObject({
+  after: z.string().min(1).max(64).optional(),
+  limit: z.coerce.number().int().min(1).max(100).default(20),
+  team: z.string().min(1).max(40).optional(),
+});

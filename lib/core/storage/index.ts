@@ -1,0 +1,1 @@
+export { objectKeys } from './keys';

