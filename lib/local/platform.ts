@@ -101,11 +101,16 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
     if ((await ensureTable(dynamodb.endpoint, TABLE_NAME)) === 'created') log(`created table ${TABLE_NAME}`);
     const { createdOwnerKey } = await bootstrap();
 
-    const load = (module: string) => require(join(__dirname, '..', '..', 'lambdas', module)).handler;
+    // Loaded only now: handlers read their configuration from the environment set above.
+    const load = async (module: string) =>
+      ((await import(join(__dirname, '..', '..', 'lambdas', module))) as { handler: unknown }).handler;
+    const routes = await Promise.all(
+      ROUTES.map(async (route) => ({ ...route, handler: (await load(route.module)) as ProxyHandler })),
+    );
     const rateLimit = options.rateLimit ?? { ratePerSecond: 50, burst: 100 };
     server = createGateway({
-      routes: ROUTES.map((route) => ({ ...route, handler: load(route.module) as ProxyHandler })),
-      authorizer: load(AUTHORIZER_MODULE) as AuthorizerHandler,
+      routes,
+      authorizer: (await load(AUTHORIZER_MODULE)) as AuthorizerHandler,
       limiter: new TokenBucketLimiter(rateLimit.ratePerSecond, rateLimit.burst),
       maxBodyBytes: API_GATEWAY_MAX_BODY_BYTES,
       log,
@@ -160,12 +165,9 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
 
 /** Team `default` and its owner key, once per data dir. */
 async function bootstrap(): Promise<{ createdOwnerKey: string | undefined }> {
-  const { stores } =
-    require('../../lambdas/runtime/dependencies') as typeof import('../../lambdas/runtime/dependencies');
-  const { createTeam } =
-    require('../../lambdas/teams/service') as typeof import('../../lambdas/teams/service');
-  const { issueApiKey } =
-    require('../../lambdas/keys/service') as typeof import('../../lambdas/keys/service');
+  const { stores } = await import('../../lambdas/runtime/dependencies');
+  const { createTeam } = await import('../../lambdas/teams/service');
+  const { issueApiKey } = await import('../../lambdas/keys/service');
   if (await stores.teams.get(DEFAULT_TEAM)) return { createdOwnerKey: undefined };
   const now = Date.now();
   await createTeam(stores.teams, { id: DEFAULT_TEAM, name: 'Default team' }, now);
