@@ -1,0 +1,291 @@
+import { createHash } from 'node:crypto';
+import OpenAI, { toFile } from 'openai';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { chatDataset, startTestPlatform, type TestPlatform } from '../../helpers/platform';
+
+const MiB = 1024 * 1024;
+const json = { 'Content-Type': 'application/json' };
+
+interface Upload {
+  id: string;
+  object: string;
+  status: string;
+  bytes: number;
+  filename: string;
+  file: { id: string; status: string; bytes: number; whetstone: { validation: { examples: number } } } | null;
+}
+interface ErrorBody {
+  error: { message: string; param: string | null; code: string | null; type: string };
+}
+
+/** A valid chat dataset of at least `minBytes` bytes. */
+function datasetOfAtLeast(minBytes: number): Buffer {
+  const row = chatDataset(1);
+  return Buffer.from(row.repeat(Math.ceil(minBytes / Buffer.byteLength(row))));
+}
+
+describe('Uploads API', () => {
+  let platform: TestPlatform;
+  let key: string;
+
+  const createUpload = async (bytes: number, filename = 'big.jsonl') => {
+    const response = await platform.call(key, 'POST', '/v1/uploads', {
+      body: JSON.stringify({ bytes, filename, mime_type: 'application/jsonl', purpose: 'fine-tune' }),
+      headers: json,
+    });
+    expect(response.status).toBe(200);
+    return (await response.json()) as Upload;
+  };
+  const addPart = (uploadId: string, data: Uint8Array, callerKey = key) => {
+    const form = new FormData();
+    form.set('data', new Blob([data]), 'blob');
+    return platform.call(callerKey, 'POST', `/v1/uploads/${uploadId}/parts`, { body: form });
+  };
+  const complete = (uploadId: string, body: unknown, callerKey = key) =>
+    platform.call(callerKey, 'POST', `/v1/uploads/${uploadId}/complete`, {
+      body: JSON.stringify(body),
+      headers: json,
+    });
+
+  beforeAll(async () => {
+    platform = await startTestPlatform();
+    key = await platform.createTeamKey('uploaders');
+  });
+  afterAll(async () => platform?.stop());
+
+  it('assembles a 5 MiB part and a final short part into one validated file', async () => {
+    // Prepare
+    const content = datasetOfAtLeast(5 * MiB + 1000);
+    const first = content.subarray(0, 5 * MiB);
+    const last = content.subarray(5 * MiB);
+    const upload = await createUpload(content.length);
+
+    // Act
+    const partA = (await (await addPart(upload.id, first)).json()) as {
+      id: string;
+      object: string;
+      upload_id: string;
+    };
+    const partB = (await (await addPart(upload.id, last)).json()) as { id: string };
+    const completed = await complete(upload.id, { part_ids: [partA.id, partB.id] });
+
+    // Assess
+    expect(upload).toMatchObject({ object: 'upload', status: 'pending', bytes: content.length, file: null });
+    expect(partA).toMatchObject({ object: 'upload.part', upload_id: upload.id });
+    expect(partA.id).toMatch(/^part_/);
+    expect(completed.status).toBe(200);
+    const body = (await completed.json()) as Upload;
+    expect(body.status).toBe('completed');
+    expect(body.file).toMatchObject({ status: 'processed', bytes: content.length });
+    const fileId = body.file?.id ?? '';
+    // Beyond what a Lambda response carries, content is a redirect to a presigned S3 URL.
+    const redirect = await platform.call(key, 'GET', `/v1/files/${fileId}/content`);
+    expect(redirect.status).toBe(302);
+    const stored = await fetch(redirect.headers.get('location') ?? '');
+    expect(stored.headers.get('content-disposition')).toBe(
+      `attachment; filename="big.jsonl"; filename*=UTF-8''big.jsonl`,
+    );
+    expect(Buffer.from(await stored.arrayBuffer()).equals(content)).toBe(true);
+    expect(await platform.listObjects()).toContain(`files/uploaders/${fileId}`);
+  });
+
+  it('refuses a part after a short one, since only the last part may be under 5 MiB', async () => {
+    // Prepare
+    const upload = await createUpload(200);
+    await addPart(upload.id, Buffer.alloc(100, 0x61));
+
+    // Act
+    const response = await addPart(upload.id, Buffer.alloc(100, 0x61));
+
+    // Assess
+    expect(response.status).toBe(400);
+    const body = (await response.json()) as ErrorBody;
+    expect(body.error.param).toBe('data');
+    expect(body.error.message).toMatch(/must be the last part/);
+  });
+
+  it('refuses parts that overflow the declared size, and a completion whose bytes differ', async () => {
+    // Prepare
+    const upload = await createUpload(50);
+    const part = (await (await addPart(upload.id, Buffer.alloc(40, 0x61))).json()) as { id: string };
+
+    // Act
+    const overflow = await addPart(upload.id, Buffer.alloc(20, 0x61));
+    const short = await complete(upload.id, { part_ids: [part.id] });
+
+    // Assess
+    expect(overflow.status).toBe(400);
+    expect(((await overflow.json()) as ErrorBody).error.message).toBe(
+      'The parts would hold 60 bytes, more than the 50 the upload declared.',
+    );
+    expect(short.status).toBe(400);
+    expect(((await short.json()) as ErrorBody).error).toMatchObject({
+      param: 'part_ids',
+      code: 'bytes_mismatch',
+    });
+  });
+
+  it('names unknown and repeated part ids', async () => {
+    // Prepare
+    const upload = await createUpload(10);
+    const part = (await (await addPart(upload.id, Buffer.alloc(5, 0x61))).json()) as { id: string };
+
+    // Act
+    const unknown = await complete(upload.id, { part_ids: ['part_01ARZ3NDEKTSV4RRFFQ69G5FAV'] });
+    const twice = await complete(upload.id, { part_ids: [part.id, part.id] });
+
+    // Assess
+    expect(((await unknown.json()) as ErrorBody).error.message).toBe(
+      `part_ids[0]: upload ${upload.id} has no part part_01ARZ3NDEKTSV4RRFFQ69G5FAV.`,
+    );
+    expect(((await twice.json()) as ErrorBody).error.message).toBe(
+      `part_ids[1]: part ${part.id} is listed twice.`,
+    );
+  });
+
+  it('cancels: later parts and completions are refused, nothing is stored', async () => {
+    // Prepare
+    const objectsBefore = (await platform.listObjects()).length;
+    const upload = await createUpload(10);
+    const part = (await (await addPart(upload.id, Buffer.from('0123456789'))).json()) as { id: string };
+
+    // Act
+    const cancelled = await platform.call(key, 'POST', `/v1/uploads/${upload.id}/cancel`);
+    const lateAdd = await addPart(upload.id, Buffer.from('x'));
+    const lateComplete = await complete(upload.id, { part_ids: [part.id] });
+
+    // Assess
+    expect(((await cancelled.json()) as Upload).status).toBe('cancelled');
+    expect(lateAdd.status).toBe(409);
+    expect(((await lateAdd.json()) as ErrorBody).error).toMatchObject({
+      param: 'upload_id',
+      code: 'upload_cancelled',
+    });
+    expect(lateComplete.status).toBe(409);
+    expect((await platform.listObjects()).length).toBe(objectsBefore);
+  });
+
+  it('refuses a second completion of a completed upload', async () => {
+    // Prepare
+    const content = Buffer.from(chatDataset(10));
+    const upload = await createUpload(content.length);
+    const part = (await (await addPart(upload.id, content)).json()) as { id: string };
+    await complete(upload.id, { part_ids: [part.id] });
+
+    // Act
+    const again = await complete(upload.id, { part_ids: [part.id] });
+
+    // Assess
+    expect(again.status).toBe(409);
+    expect(((await again.json()) as ErrorBody).error.code).toBe('upload_completed');
+  });
+
+  it('checks the md5 and keeps nothing when it differs', async () => {
+    // Prepare
+    const content = Buffer.from(chatDataset(10));
+    const upload = await createUpload(content.length);
+    const part = (await (await addPart(upload.id, content)).json()) as { id: string };
+    const recordsBefore = (await platform.countRecords()).file ?? 0;
+
+    // Act
+    const response = await complete(upload.id, { part_ids: [part.id], md5: '0'.repeat(32) });
+
+    // Assess
+    expect(response.status).toBe(400);
+    const body = (await response.json()) as ErrorBody;
+    expect(body.error).toMatchObject({ param: 'md5', code: 'md5_mismatch' });
+    expect(body.error.message).toBe(
+      `The file's MD5 is ${createHash('md5').update(content).digest('hex')}, not ${'0'.repeat(32)}.`,
+    );
+    expect((await platform.countRecords()).file ?? 0).toBe(recordsBefore);
+    expect((await platform.listObjects()).some((object) => object.includes(upload.id))).toBe(false);
+  });
+
+  it("hides one team's uploads from another (404)", async () => {
+    // Prepare
+    const upload = await createUpload(10);
+    const otherKey = await platform.createTeamKey('others');
+
+    // Act
+    const add = await addPart(upload.id, Buffer.from('0123456789'), otherKey);
+    const done = await complete(upload.id, { part_ids: ['part_01ARZ3NDEKTSV4RRFFQ69G5FAV'] }, otherKey);
+    const cancel = await platform.call(otherKey, 'POST', `/v1/uploads/${upload.id}/cancel`);
+
+    // Assess
+    expect([add.status, done.status, cancel.status]).toEqual([404, 404, 404]);
+    expect(((await cancel.json()) as ErrorBody).error.message).toBe(`No such Upload object: ${upload.id}`);
+  });
+
+  it('takes large files through presigned S3 part URLs', async () => {
+    // Prepare
+    const content = datasetOfAtLeast(5 * MiB + 100);
+    const created = await platform.call(key, 'POST', '/v1/whetstone/uploads', {
+      body: JSON.stringify({
+        bytes: content.length,
+        filename: 'huge.jsonl',
+        mime_type: 'application/jsonl',
+        purpose: 'fine-tune',
+        part_bytes: 5 * MiB,
+      }),
+      headers: json,
+    });
+    const upload = (await created.json()) as Upload & {
+      whetstone: { part_bytes: number; parts: { part_number: number; bytes: number; url: string }[] };
+    };
+
+    // Act
+    const etags: string[] = [];
+    let offset = 0;
+    for (const part of upload.whetstone.parts) {
+      const put = await fetch(part.url, {
+        method: 'PUT',
+        body: content.subarray(offset, offset + part.bytes),
+      });
+      expect(put.status).toBe(200);
+      etags.push(put.headers.get('etag') ?? '');
+      offset += part.bytes;
+    }
+    const completed = await platform.call(key, 'POST', `/v1/whetstone/uploads/${upload.id}/complete`, {
+      body: JSON.stringify({ parts: etags.map((etag, index) => ({ part_number: index + 1, etag })) }),
+      headers: json,
+    });
+
+    // Assess
+    expect(upload.whetstone.part_bytes).toBe(5 * MiB);
+    expect(upload.whetstone.parts.map((part) => part.bytes)).toEqual([5 * MiB, content.length - 5 * MiB]);
+    expect(upload.whetstone.parts[0]?.url.startsWith(platform.platform.s3Endpoint)).toBe(true);
+    expect(completed.status).toBe(200);
+    const body = (await completed.json()) as Upload;
+    expect(body.file).toMatchObject({ status: 'processed', bytes: content.length });
+  });
+
+  it('works with the openai SDK: uploads.create, parts.create, complete and cancel', async () => {
+    // Prepare
+    const client = new OpenAI({ baseURL: `${platform.url}/v1`, apiKey: key, maxRetries: 0 });
+    const content = Buffer.from(chatDataset(12));
+
+    // Act
+    const upload = await client.uploads.create({
+      bytes: content.length,
+      filename: 'sdk.jsonl',
+      mime_type: 'application/jsonl',
+      purpose: 'fine-tune',
+    });
+    const part = await client.uploads.parts.create(upload.id, { data: await toFile(content, 'part') });
+    const completed = await client.uploads.complete(upload.id, { part_ids: [part.id] });
+    const other = await client.uploads.create({
+      bytes: 5,
+      filename: 'x.jsonl',
+      mime_type: 'application/jsonl',
+      purpose: 'fine-tune',
+    });
+    const cancelled = await client.uploads.cancel(other.id);
+
+    // Assess
+    expect(completed.status).toBe('completed');
+    expect(completed.file?.filename).toBe('sdk.jsonl');
+    const file = await client.files.retrieve(completed.file?.id ?? '');
+    expect(file.status).toBe('processed');
+    expect(cancelled.status).toBe('cancelled');
+  });
+});
