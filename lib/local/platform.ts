@@ -15,7 +15,12 @@ import {
 } from './files';
 import { type AuthorizerHandler, createGateway, listeningUrl, type ProxyHandler } from './gateway';
 import { TokenBucketLimiter } from './rate-limiter';
-import { type RunningService, startDynamoDbLocal } from './services/dynamodb-local';
+import {
+  JavaMissingError,
+  javaAvailable,
+  type RunningService,
+  startDynamoDbLocal,
+} from './services/dynamodb-local';
 import { freePort } from './services/ports';
 import { startS3Server } from './services/s3-server';
 import { ensureTable } from './table';
@@ -67,21 +72,21 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
     );
   }
 
+  if (!javaAvailable()) throw new JavaMissingError();
   const services: RunningService[] = [];
   const stopServices = () => Promise.all(services.map((service) => service.stop()));
   let server: Server | undefined;
   try {
     const [dynamodbPort, s3Port] = [await freePort(), await freePort()];
-    const [dynamodb, s3] = await Promise.all([
-      startDynamoDbLocal({ dataDir: join(dataDir, 'dynamodb'), port: dynamodbPort }).then((service) => {
-        services.push(service);
-        return service;
-      }),
-      startS3Server({ dataDir: join(dataDir, 's3'), port: s3Port, bucket: BUCKET_NAME }).then((service) => {
-        services.push(service);
-        return service;
-      }),
+    // Settle both before going on, so a failure of one never leaves the other running unowned.
+    const started = await Promise.allSettled([
+      startDynamoDbLocal({ dataDir: join(dataDir, 'dynamodb'), port: dynamodbPort }),
+      startS3Server({ dataDir: join(dataDir, 's3'), port: s3Port, bucket: BUCKET_NAME }),
     ]);
+    for (const result of started) if (result.status === 'fulfilled') services.push(result.value);
+    const failure = started.find((result) => result.status === 'rejected');
+    if (failure) throw failure.reason;
+    const [dynamodb, s3] = services as [RunningService, RunningService];
     log(`DynamoDB Local at ${dynamodb.endpoint}, S3 at ${s3.endpoint}`);
 
     Object.assign(process.env, {

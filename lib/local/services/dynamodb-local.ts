@@ -29,13 +29,12 @@ export function javaAvailable(): boolean {
 /**
  * AWS's DynamoDB Local with `-sharedDb`, so the gateway, the trainer and tests all see one
  * database whatever credentials and region they use. The wrapper spawns `java` directly, so
- * stopping this child stops the database.
+ * stopping this child stops the database. Callers check `javaAvailable()` first.
  */
 export async function startDynamoDbLocal(options: {
   readonly dataDir: string;
   readonly port: number;
 }): Promise<RunningService> {
-  if (!javaAvailable()) throw new JavaMissingError();
   mkdirSync(options.dataDir, { recursive: true });
   const child = spawn({ path: options.dataDir, port: options.port, sharedDb: true, stdio: 'pipe' });
   const tail = captureTail(child);
