@@ -1,13 +1,13 @@
 import { type DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import type { ApiKey } from '../../core/schemas';
+import { z } from 'zod';
+import { type ApiKey, apiKeySchema } from '../../core/schemas';
 import { isConditionalCheckFailure, type Page, queryPage } from './query';
-import { fromItem } from './records';
+import { parseItem } from './records';
 import { GSI1, keys } from './table';
 
 /** A key as stored: the listed object plus the hash of its secret, which never leaves the store. */
-export interface StoredApiKey extends ApiKey {
-  readonly secret_hash: string;
-}
+const storedApiKeySchema = apiKeySchema.extend({ secret_hash: z.string() });
+export type StoredApiKey = z.infer<typeof storedApiKeySchema>;
 
 export interface ApiKeyStore {
   create(key: StoredApiKey): Promise<void>;
@@ -37,7 +37,7 @@ export class DynamoApiKeyStore implements ApiKeyStore {
     const output = await this.client.send(
       new GetCommand({ TableName: this.tableName, Key: keys.apiKey(keyId), ConsistentRead: true }),
     );
-    return output.Item ? fromItem<StoredApiKey>(output.Item) : undefined;
+    return output.Item ? parseItem(storedApiKeySchema, output.Item) : undefined;
   }
 
   async listByTeam(
@@ -82,6 +82,6 @@ export class DynamoApiKeyStore implements ApiKeyStore {
 }
 
 function toListedKey(item: Record<string, unknown>): ApiKey {
-  const { secret_hash: _secretHash, ...listed } = fromItem<StoredApiKey>(item);
+  const { secret_hash: _secretHash, ...listed } = parseItem(storedApiKeySchema, item);
   return listed;
 }

@@ -1,7 +1,7 @@
 import { type DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
-import type { AuditRecord } from '../../core/schemas';
+import { type AuditRecord, auditRecordSchema } from '../../core/schemas';
 import { type Page, queryPage } from './query';
-import { fromItem } from './records';
+import { parseItem } from './records';
 import { GSI1, keys } from './table';
 
 export interface AuditStore {
@@ -59,6 +59,6 @@ export class DynamoAuditStore implements AuditStore {
       { TableName: this.tableName, ScanIndexForward: false, ...input },
       limit,
     );
-    return { items: result.items.map((item) => fromItem<AuditRecord>(item)), hasMore: result.hasMore };
+    return { items: result.items.map((item) => parseItem(auditRecordSchema, item)), hasMore: result.hasMore };
   }
 }

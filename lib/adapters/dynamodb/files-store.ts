@@ -1,7 +1,7 @@
 import { DeleteCommand, type DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
-import type { FileObject } from '../../core/schemas';
+import { type FileObject, fileObjectSchema } from '../../core/schemas';
 import { type Page, queryPage } from './query';
-import { fromItem } from './records';
+import { parseItem } from './records';
 import { keys } from './table';
 
 export interface FileListQuery {
@@ -38,7 +38,7 @@ export class DynamoFileStore implements FileStore {
     const output = await this.client.send(
       new GetCommand({ TableName: this.tableName, Key: keys.file(team, fileId), ConsistentRead: true }),
     );
-    return output.Item ? fromItem<FileObject>(output.Item) : undefined;
+    return output.Item ? parseItem(fileObjectSchema, output.Item) : undefined;
   }
 
   async list(team: string, query: FileListQuery): Promise<Page<FileObject>> {
@@ -58,7 +58,7 @@ export class DynamoFileStore implements FileStore {
       },
       query.limit,
     );
-    return { items: result.items.map((item) => fromItem<FileObject>(item)), hasMore: result.hasMore };
+    return { items: result.items.map((item) => parseItem(fileObjectSchema, item)), hasMore: result.hasMore };
   }
 
   async delete(team: string, fileId: string): Promise<boolean> {

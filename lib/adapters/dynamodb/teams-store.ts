@@ -1,8 +1,8 @@
 import { type DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { ConflictError } from '../../core/errors';
-import type { Team } from '../../core/schemas';
+import { type Team, teamSchema } from '../../core/schemas';
 import { isConditionalCheckFailure, type Page, queryPage } from './query';
-import { fromItem } from './records';
+import { parseItem } from './records';
 import { GSI1, keys } from './table';
 
 export interface TeamStore {
@@ -43,7 +43,7 @@ export class DynamoTeamStore implements TeamStore {
     const output = await this.client.send(
       new GetCommand({ TableName: this.tableName, Key: keys.team(teamId), ConsistentRead: true }),
     );
-    return output.Item ? fromItem<Team>(output.Item) : undefined;
+    return output.Item ? parseItem(teamSchema, output.Item) : undefined;
   }
 
   async list(page: { readonly after?: string; readonly limit: number }): Promise<Page<Team>> {
@@ -60,6 +60,6 @@ export class DynamoTeamStore implements TeamStore {
       },
       page.limit,
     );
-    return { items: result.items.map((item) => fromItem<Team>(item)), hasMore: result.hasMore };
+    return { items: result.items.map((item) => parseItem(teamSchema, item)), hasMore: result.hasMore };
   }
 }
