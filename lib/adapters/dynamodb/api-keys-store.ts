@@ -67,17 +67,23 @@ export class DynamoApiKeyStore implements ApiKeyStore {
         new UpdateCommand({
           TableName: this.tableName,
           Key: keys.apiKey(keyId),
-          UpdateExpression: 'SET revoked_at = if_not_exists(revoked_at, :now)',
-          ConditionExpression: 'attribute_exists(PK) AND team = :team',
-          ExpressionAttributeValues: { ':now': revokedAt, ':team': team },
+          UpdateExpression: 'SET revoked_at = :now',
+          // A live key stores `revoked_at` as NULL, which `if_not_exists` would keep.
+          ConditionExpression:
+            'attribute_exists(PK) AND team = :team AND (attribute_not_exists(revoked_at) OR attribute_type(revoked_at, :null))',
+          ExpressionAttributeValues: { ':now': revokedAt, ':team': team, ':null': 'NULL' },
           ReturnValues: 'ALL_NEW',
         }),
       );
       return output.Attributes ? toListedKey(output.Attributes) : undefined;
     } catch (error) {
-      if (isConditionalCheckFailure(error)) return undefined;
-      throw error;
+      if (!isConditionalCheckFailure(error)) throw error;
     }
+    // Revoking twice answers with the key as first revoked; another team's key stays unseen.
+    const existing = await this.get(keyId);
+    if (!existing || existing.team !== team || existing.revoked_at === null) return undefined;
+    const { secret_hash: _secretHash, ...listed } = existing;
+    return listed;
   }
 }
 
