@@ -1,5 +1,8 @@
 import { Command, InvalidArgumentError } from 'commander';
-import { runStart } from './start';
+import { registerFilesCommands } from './commands/files';
+import { registerKeysCommands } from './commands/keys';
+import { registerLoginCommand } from './commands/login';
+import { registerTeamsCommands } from './commands/teams';
 
 function port(value: string): number {
   const parsed = Number(value);
@@ -23,7 +26,16 @@ export function buildProgram(): Command {
       process.env.WHETSTONE_PORT ? port(process.env.WHETSTONE_PORT) : 8080,
     )
     .option('--verbose', 'log every request', false)
-    .action((options: { dataDir: string; port: number; verbose: boolean }) => runStart(options));
+    // Loaded on use: the platform pulls in the AWS SDK, which the API commands do not need.
+    .action(async (options: { dataDir: string; port: number; verbose: boolean }) => {
+      const { runStart } = await import('./start');
+      await runStart(options);
+    });
+
+  registerLoginCommand(program);
+  registerTeamsCommands(program);
+  registerKeysCommands(program);
+  registerFilesCommands(program);
 
   return program;
 }

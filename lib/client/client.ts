@@ -1,0 +1,239 @@
+import type { z } from 'zod';
+import {
+  type ApiKey,
+  type AuditRecord,
+  type CreatedApiKey,
+  type createApiKeyRequestSchema,
+  type createTeamRequestSchema,
+  errorBodySchema,
+  type FILE_PURPOSES,
+  type FileObject,
+  type fileDeletedSchema,
+  type ListEnvelope,
+  type Team,
+} from '../core/schemas';
+import { WhetstoneApiError, WhetstoneConnectionError } from './errors';
+
+export interface WhetstoneClientOptions {
+  /** The API's base URL, without `/v1` (a path prefix such as an API Gateway stage is kept). */
+  readonly url: string;
+  readonly apiKey: string;
+  /** Defaults to the global fetch. */
+  readonly fetch?: typeof fetch;
+}
+
+/** Per-call options of every POST. */
+export interface MutationOptions {
+  /** Same key and same body give the same result; same key and another body give 409. */
+  readonly idempotencyKey?: string;
+}
+
+export interface PageParams {
+  readonly after?: string;
+  readonly limit?: number;
+}
+export type FilePurpose = (typeof FILE_PURPOSES)[number];
+export type CreateTeamParams = z.input<typeof createTeamRequestSchema>;
+export type CreateApiKeyParams = z.input<typeof createApiKeyRequestSchema>;
+export interface ListApiKeysParams extends PageParams {
+  /** Owners name the team; other keys may only name their own. */
+  readonly team?: string;
+}
+export interface RevokeApiKeyParams {
+  readonly team?: string;
+}
+export interface CreateFileParams {
+  readonly filename: string;
+  readonly content: Uint8Array;
+  readonly purpose: FilePurpose;
+}
+export interface ListFilesParams extends PageParams {
+  readonly order?: 'asc' | 'desc';
+  readonly purpose?: FilePurpose;
+}
+export interface ListAuditParams extends PageParams {
+  readonly team?: string;
+}
+export type RevokedApiKey = ApiKey & { readonly deleted: true };
+export type DeletedFile = z.infer<typeof fileDeletedSchema>;
+
+type Query = Readonly<Record<string, string | number | undefined>>;
+
+interface Call {
+  readonly method: 'GET' | 'POST' | 'DELETE';
+  readonly path: string;
+  readonly query?: Query;
+  readonly json?: unknown;
+  readonly form?: FormData;
+  readonly idempotencyKey?: string | undefined;
+}
+
+/**
+ * The typed client of the Whetstone API: the CLI, the console and the tests call the platform
+ * through it. Every method resolves to the object the API returns, or rejects with a
+ * `WhetstoneApiError` (the API's error body) or a `WhetstoneConnectionError` (no answer at all).
+ */
+export class WhetstoneClient {
+  readonly url: string;
+  readonly #apiKey: string;
+  readonly #fetch: typeof fetch;
+
+  constructor(options: WhetstoneClientOptions) {
+    let parsed: URL;
+    try {
+      parsed = new URL(options.url);
+    } catch {
+      throw new Error(`'${options.url}' is not a URL; give one such as http://127.0.0.1:8080.`);
+    }
+    if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') {
+      throw new Error(`'${options.url}' is not an http(s) URL.`);
+    }
+    if (options.apiKey.length === 0) throw new Error('The API key is empty.');
+    this.url = options.url.replace(/\/+$/, '');
+    this.#apiKey = options.apiKey;
+    this.#fetch = options.fetch ?? fetch;
+  }
+
+  readonly teams = {
+    create: (params: CreateTeamParams, options: MutationOptions = {}): Promise<Team> =>
+      this.#json({ method: 'POST', path: '/v1/whetstone/teams', json: params, ...options }),
+    list: (params: PageParams = {}): Promise<ListEnvelope<Team>> =>
+      this.#json({ method: 'GET', path: '/v1/whetstone/teams', query: { ...params } }),
+  };
+
+  readonly keys = {
+    /** The only answer that carries the secret (`value`). */
+    create: (params: CreateApiKeyParams = {}, options: MutationOptions = {}): Promise<CreatedApiKey> =>
+      this.#json({ method: 'POST', path: '/v1/whetstone/keys', json: params, ...options }),
+    list: (params: ListApiKeysParams = {}): Promise<ListEnvelope<ApiKey>> =>
+      this.#json({ method: 'GET', path: '/v1/whetstone/keys', query: { ...params } }),
+    revoke: (keyId: string, params: RevokeApiKeyParams = {}): Promise<RevokedApiKey> =>
+      this.#json({ method: 'DELETE', path: `/v1/whetstone/keys/${segment(keyId)}`, query: { ...params } }),
+  };
+
+  readonly files = {
+    create: (params: CreateFileParams, options: MutationOptions = {}): Promise<FileObject> => {
+      const form = new FormData();
+      form.set('purpose', params.purpose);
+      form.set('file', new Blob([params.content], { type: 'application/jsonl' }), params.filename);
+      return this.#json({ method: 'POST', path: '/v1/files', form, ...options });
+    },
+    list: (params: ListFilesParams = {}): Promise<ListEnvelope<FileObject>> =>
+      this.#json({ method: 'GET', path: '/v1/files', query: { ...params } }),
+    retrieve: (fileId: string): Promise<FileObject> =>
+      this.#json({ method: 'GET', path: `/v1/files/${segment(fileId)}` }),
+    /** The stored bytes, following the API's redirect to a presigned URL for large files. */
+    content: (fileId: string): Promise<Uint8Array> => this.#content(fileId),
+    delete: (fileId: string): Promise<DeletedFile> =>
+      this.#json({ method: 'DELETE', path: `/v1/files/${segment(fileId)}` }),
+  };
+
+  readonly audit = {
+    list: (params: ListAuditParams = {}): Promise<ListEnvelope<AuditRecord>> =>
+      this.#json({ method: 'GET', path: '/v1/whetstone/audit', query: { ...params } }),
+  };
+
+  async #json<T>(call: Call): Promise<T> {
+    const { response, url } = await this.#send(call, 'follow');
+    const text = await response.text();
+    try {
+      return JSON.parse(text) as T;
+    } catch {
+      throw new WhetstoneApiError(response.status, {
+        message: `${call.method} ${url} answered HTTP ${response.status} with a body that is not JSON: ${snippet(text)}`,
+        type: 'api_error',
+        code: null,
+        param: null,
+      });
+    }
+  }
+
+  async #content(fileId: string): Promise<Uint8Array> {
+    const call: Call = { method: 'GET', path: `/v1/files/${segment(fileId)}/content` };
+    // The presigned URL carries its own signature; S3 refuses a request that also sends our key.
+    const { response, url } = await this.#send(call, 'manual');
+    const location = response.headers.get('location');
+    if (response.status >= 300 && response.status < 400 && location) {
+      const target = new URL(location, url).toString();
+      let redirected: Response;
+      try {
+        redirected = await this.#fetch(target);
+      } catch (error) {
+        throw new WhetstoneConnectionError(target, error);
+      }
+      if (!redirected.ok) throw await apiError(redirected, 'GET', target);
+      return new Uint8Array(await redirected.arrayBuffer());
+    }
+    return new Uint8Array(await response.arrayBuffer());
+  }
+
+  async #send(call: Call, redirect: 'follow' | 'manual'): Promise<{ response: Response; url: string }> {
+    const url = this.#endpoint(call.path, call.query);
+    const headers: Record<string, string> = {
+      Authorization: `Bearer ${this.#apiKey}`,
+      Accept: 'application/json',
+    };
+    let body: string | FormData | undefined;
+    if (call.json !== undefined) {
+      headers['Content-Type'] = 'application/json';
+      body = JSON.stringify(call.json);
+    } else if (call.form !== undefined) {
+      body = call.form;
+    }
+    if (call.idempotencyKey !== undefined) headers['Idempotency-Key'] = call.idempotencyKey;
+
+    let response: Response;
+    try {
+      response = await this.#fetch(url, {
+        method: call.method,
+        headers,
+        redirect,
+        ...(body ? { body } : {}),
+      });
+    } catch (error) {
+      throw new WhetstoneConnectionError(url, error);
+    }
+    const redirected = response.status >= 300 && response.status < 400 && redirect === 'manual';
+    if (!response.ok && !redirected) throw await apiError(response, call.method, url);
+    return { response, url };
+  }
+
+  #endpoint(path: string, query: Query = {}): string {
+    const search = new URLSearchParams();
+    for (const [name, value] of Object.entries(query)) {
+      if (value !== undefined) search.set(name, String(value));
+    }
+    const suffix = search.size > 0 ? `?${search.toString()}` : '';
+    return `${this.url}${path}${suffix}`;
+  }
+}
+
+function segment(id: string): string {
+  if (id.length === 0) throw new Error('An id must not be empty.');
+  return encodeURIComponent(id);
+}
+
+function snippet(text: string): string {
+  const flat = text.replace(/\s+/g, ' ').trim();
+  return flat.length > 200 ? `${flat.slice(0, 200)}...` : flat || '(empty)';
+}
+
+/** OpenAI's error body when the API sent one; otherwise (a proxy's HTML page, S3's XML) the status. */
+async function apiError(response: Response, method: string, url: string): Promise<WhetstoneApiError> {
+  const text = await response.text().catch(() => '');
+  let body: unknown;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    body = undefined;
+  }
+  const parsed = errorBodySchema.safeParse(body);
+  if (parsed.success) return new WhetstoneApiError(response.status, parsed.data.error);
+  const reason = response.statusText ? ` ${response.statusText}` : '';
+  return new WhetstoneApiError(response.status, {
+    message: `${method} ${url} answered HTTP ${response.status}${reason}: ${snippet(text)}`,
+    type: response.status >= 500 ? 'api_error' : 'invalid_request_error',
+    code: null,
+    param: null,
+  });
+}
