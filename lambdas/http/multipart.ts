@@ -33,29 +33,31 @@ export async function parseMultipart(
   const pending: Promise<void>[] = [];
   const parsed = new Promise<void>((resolve, reject) => {
     parser.on('file', (name, stream, filename, _encoding, mimetype) => {
-      pending.push(
-        new Promise<void>((resolveFile, rejectFile) => {
-          const chunks: Buffer[] = [];
-          stream.on('data', (chunk: Buffer) => chunks.push(chunk));
-          stream.on('limit', () =>
-            rejectFile(
-              new PayloadTooLargeError(`The file in '${name}' is larger than ${limits.maxFileBytes} bytes.`, {
-                param: name,
-              }),
-            ),
-          );
-          stream.on('error', rejectFile);
-          stream.on('end', () => {
-            try {
-              claim(name);
-              form[name] = { filename, contentType: mimetype, content: Buffer.concat(chunks) };
-              resolveFile();
-            } catch (error) {
-              rejectFile(error);
-            }
-          });
-        }),
-      );
+      const part = new Promise<void>((resolveFile, rejectFile) => {
+        const chunks: Buffer[] = [];
+        stream.on('data', (chunk: Buffer) => chunks.push(chunk));
+        stream.on('limit', () =>
+          rejectFile(
+            new PayloadTooLargeError(`The file in '${name}' is larger than ${limits.maxFileBytes} bytes.`, {
+              param: name,
+            }),
+          ),
+        );
+        stream.on('error', rejectFile);
+        stream.on('end', () => {
+          try {
+            claim(name);
+            form[name] = { filename, contentType: mimetype, content: Buffer.concat(chunks) };
+            resolveFile();
+          } catch (error) {
+            rejectFile(error);
+          }
+        });
+      });
+      // A field's error can end the parse before this part settles; its rejection is then moot,
+      // and must not surface as an unhandled rejection that takes the process down.
+      part.catch(() => undefined);
+      pending.push(part);
     });
     parser.on('field', (name, value, _nameTruncated, valueTruncated) => {
       try {

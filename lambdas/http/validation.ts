@@ -19,7 +19,8 @@ export function parseInput<T extends z.ZodType>(schema: T, value: unknown, where
     });
   }
   const param = path.length > 0 ? path.join('.') : null;
-  const missing = issue.code === 'invalid_type' && issue.input === undefined;
+  // zod drops `issue.input` from reported issues, so whether the field was sent is read from the input.
+  const missing = param !== null && valueAt(value, issue.path) === undefined;
   const message = missing
     ? `Missing required ${where} parameter: '${param}'.`
     : `Invalid ${where} parameter${param ? ` '${param}'` : ''}: ${issue.message}.`;
@@ -27,4 +28,13 @@ export function parseInput<T extends z.ZodType>(schema: T, value: unknown, where
     param,
     code: missing ? 'missing_required_parameter' : 'invalid_value',
   });
+}
+
+function valueAt(root: unknown, path: readonly PropertyKey[]): unknown {
+  let current = root;
+  for (const key of path) {
+    if (current === null || typeof current !== 'object') return undefined;
+    current = (current as Record<PropertyKey, unknown>)[key];
+  }
+  return current;
 }

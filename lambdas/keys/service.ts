@@ -1,5 +1,5 @@
 import type { ApiKeyStore, Page, TeamStore } from '../../lib/adapters';
-import { canGrantRole, generateApiKey, targetTeam } from '../../lib/core/auth';
+import { canGrantRole, generateApiKey, keyOfRole, targetTeam } from '../../lib/core/auth';
 import { InvalidRequestError, NotFoundError, PermissionDeniedError } from '../../lib/core/errors';
 import { isId, newId } from '../../lib/core/ids';
 import type { ApiKey, CreatedApiKey, Principal, Role } from '../../lib/core/schemas';
@@ -55,7 +55,7 @@ export async function createApiKey(
 ): Promise<CreatedApiKey> {
   const team = targetTeam(principal, request.team);
   if (!canGrantRole(principal, request.role)) {
-    throw new PermissionDeniedError(`A ${principal.role} key cannot create ${request.role} keys.`, {
+    throw new PermissionDeniedError(`${keyOfRole(principal.role)} cannot create ${request.role} keys.`, {
       param: 'role',
     });
   }

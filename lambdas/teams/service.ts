@@ -24,5 +24,5 @@ export async function listTeams(
 ): Promise<Page<Team>> {
   if (principal.role === 'owner') return teams.list(page);
   const own = await teams.get(principal.team);
-  return { items: own && (page.after === undefined || page.after > own.id) ? [own] : [], hasMore: false };
+  return { items: own && (page.after === undefined || own.id > page.after) ? [own] : [], hasMore: false };
 }

@@ -7,4 +7,4 @@ export {
   redactApiKey,
   secretMatches,
 } from './api-keys';
-export { canGrantRole, requireRole, targetTeam } from './permissions';
+export { canGrantRole, keyOfRole, requireRole, targetTeam } from './permissions';

@@ -15,7 +15,7 @@ const GRANTABLE_ROLES: Readonly<Record<Role, readonly Role[]>> = {
 export function requireRole(principal: Principal, allowed: readonly Role[], action: string): void {
   if (!allowed.includes(principal.role)) {
     throw new PermissionDeniedError(
-      `A ${principal.role} key cannot ${action}; this needs one of: ${allowed.join(', ')}.`,
+      `${keyOfRole(principal.role)} cannot ${action}; this needs one of: ${allowed.join(', ')}.`,
     );
   }
 }
@@ -32,4 +32,9 @@ export function targetTeam(principal: Principal, requested: string | undefined, 
   if (requested === undefined) return principal.team;
   if (principal.role === 'owner' || requested === principal.team) return requested;
   throw new NotFoundError(`No such team: ${requested}`, { param });
+}
+
+/** "A member key", "An admin key": for refusals that name the caller's role. */
+export function keyOfRole(role: Role): string {
+  return `${/^[aeiou]/.test(role) ? 'An' : 'A'} ${role} key`;
 }
