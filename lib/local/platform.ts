@@ -51,6 +51,8 @@ export interface Platform {
   /** The owner key, when this start made it (first start of the data dir). */
   readonly createdOwnerKey: string | undefined;
   readonly credentials: CredentialsFile | undefined;
+  /** The child services, each stoppable on its own (diagnostics and fault-injection tests). */
+  readonly services: { readonly dynamodb: RunningService; readonly s3: RunningService };
   stop(): Promise<void>;
 }
 
@@ -149,6 +151,7 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
       bucket: BUCKET_NAME,
       createdOwnerKey,
       credentials,
+      services: { dynamodb, s3 },
       stop: () => {
         stopping ??= (async () => {
           await new Promise<void>((resolveClose) => {

@@ -1,0 +1,3 @@
+import { describeRequestFuzz } from '../helpers/request-fuzz';
+
+describeRequestFuzz({ valid: 60, invalid: 200 });
