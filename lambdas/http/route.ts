@@ -17,6 +17,8 @@ export interface RouteSpec<TBody extends z.ZodType, TQuery extends z.ZodType, TP
   readonly roles: readonly Role[];
   /** Mutating routes are audited and honour `Idempotency-Key` (when they are POSTs). */
   readonly mutating: boolean;
+  /** How a repeated `Idempotency-Key` is answered; `refuse` for responses holding a secret. Default `response`. */
+  readonly replay?: 'response' | 'refuse';
   readonly body?: {
     readonly encoding: 'json' | 'multipart';
     readonly schema: TBody;
@@ -62,6 +64,7 @@ export function route<TBody extends z.ZodType, TQuery extends z.ZodType, TPath e
         store: stores.idempotency,
         action: spec.action,
         ttlSeconds: config.idempotencyTtlSeconds,
+        ...(spec.replay ? { replay: spec.replay } : {}),
       }),
     );
   }

@@ -10,6 +10,8 @@ export const handler = route(
     does: 'create API keys',
     roles: ['admin', 'owner'],
     mutating: true,
+    // The secret is shown once and never stored, so a repeat cannot be replayed.
+    replay: 'refuse',
     body: { encoding: 'json', schema: createApiKeyRequestSchema },
   },
   async ({ principal, body }) => json(200, await createApiKey(stores, principal, body, Date.now())),

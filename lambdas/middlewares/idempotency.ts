@@ -12,11 +12,28 @@ const optionsSchema = z.strictObject({
   /** Names the route in the fingerprint, so one key cannot replay another route's result. */
   action: z.string().min(1),
   ttlSeconds: z.number().int().positive(),
+  /** How long an unfinished request holds its key: longer than any handler may run. */
+  lockSeconds: z.number().int().positive(),
+  /**
+   * `response` replays the first response. `refuse` answers a repeat with a 409 naming what the
+   * first request made: for responses holding a secret, which must never be stored.
+   */
+  replay: z.enum(['response', 'refuse']),
   now: z.custom<() => number>((value) => typeof value === 'function'),
+  logger: z.custom<(message: string, details: Record<string, unknown>) => void>(
+    (value) => typeof value === 'function',
+  ),
 });
 export type IdempotencyOptions = z.input<typeof optionsSchema>;
 
-const defaults = { ttlSeconds: 24 * 60 * 60, now: () => Date.now() };
+const defaults = {
+  ttlSeconds: 24 * 60 * 60,
+  lockSeconds: 5 * 60,
+  replay: 'response' as const,
+  now: () => Date.now(),
+  logger: (message: string, details: Record<string, unknown>) =>
+    console.error(JSON.stringify({ level: 'error', message, ...details })),
+};
 const KEY_PATTERN = /^[\x21-\x7e]{1,255}$/;
 export const IDEMPOTENCY_HEADER = 'Idempotency-Key';
 
@@ -26,16 +43,18 @@ export const IDEMPOTENCY_HEADER = 'Idempotency-Key';
  * same key with a different body, or while the first is still running, is a 409. A failed
  * request frees its key so that a retry runs afresh.
  *
+ * Keys belong to the API key that sent them, so one caller can never replay another's result.
  * The fingerprint is taken over the parsed input, not the raw bytes, because a multipart body's
  * boundary differs on every retry of the same upload.
  */
 export function idempotency(
   options: Partial<IdempotencyOptions> & Pick<IdempotencyOptions, 'store' | 'action'>,
 ): middy.MiddlewareObj<HttpEvent, HttpResponse, Error, RouteContext> {
-  const { store, action, ttlSeconds, now } = parseOptions('idempotency', optionsSchema, {
-    ...defaults,
-    ...options,
-  });
+  const { store, action, ttlSeconds, lockSeconds, replay, now, logger } = parseOptions(
+    'idempotency',
+    optionsSchema,
+    { ...defaults, ...options },
+  );
   const claimed = new WeakMap<object, string>();
 
   const idempotencyBefore: middy.MiddlewareFn<HttpEvent, HttpResponse, Error, RouteContext> = async (
@@ -52,12 +71,18 @@ export function idempotency(
         },
       );
     }
-    const { team } = request.context.principal;
+    const { team, keyId } = request.context.principal;
+    const scopedKey = `${keyId}#${key}`;
     const fingerprint = fingerprintOf(action, request.context.input);
-    const expiresAt = Math.floor(now() / 1000) + ttlSeconds;
-    const existing = await store.claim(team, key, fingerprint, expiresAt);
+    const nowSeconds = Math.floor(now() / 1000);
+    const existing = await store.claim(team, scopedKey, {
+      fingerprint,
+      now: nowSeconds,
+      expiresAt: nowSeconds + ttlSeconds,
+      lockedUntil: nowSeconds + lockSeconds,
+    });
     if (existing === undefined) {
-      claimed.set(request.context, key);
+      claimed.set(request.context, scopedKey);
       return;
     }
     if (existing.fingerprint !== fingerprint) {
@@ -75,6 +100,13 @@ export function idempotency(
         },
       );
     }
+    if (replay === 'refuse') {
+      throw new ConflictError(
+        `${IDEMPOTENCY_HEADER} '${key}' already made ${existing.response.body}; its secret was shown once and is not kept. ` +
+          'Revoke it if the secret was lost, and send a new request with a new key.',
+        { param: IDEMPOTENCY_HEADER, code: 'idempotency_key_consumed' },
+      );
+    }
     return {
       statusCode: existing.response.statusCode,
       headers: { ...existing.response.headers, 'Idempotent-Replayed': 'true' },
@@ -88,20 +120,35 @@ export function idempotency(
     const key = claimed.get(request.context);
     if (key === undefined || !request.response) return;
     const { statusCode, headers, body } = request.response;
-    await store.complete(request.context.principal.team, key, {
-      statusCode,
-      headers: Object.fromEntries(
-        Object.entries(headers ?? {}).map(([name, value]) => [name, String(value)]),
-      ),
-      body,
-    });
+    const kept =
+      replay === 'refuse'
+        ? { statusCode, headers: {}, body: String((JSON.parse(body) as { id?: unknown }).id ?? 'a resource') }
+        : {
+            statusCode,
+            headers: Object.fromEntries(
+              Object.entries(headers ?? {}).map(([name, value]) => [name, String(value)]),
+            ),
+            body,
+          };
+    // The request took effect: failing it now would invite the retry that duplicates it.
+    try {
+      await store.complete(request.context.principal.team, key, kept);
+    } catch (error) {
+      logger('idempotency record not completed', { action, error: String(error) });
+    }
   };
 
   const idempotencyOnError: middy.MiddlewareFn<HttpEvent, HttpResponse, Error, RouteContext> = async (
     request,
   ) => {
     const key = claimed.get(request.context);
-    if (key !== undefined) await store.release(request.context.principal.team, key);
+    if (key === undefined) return;
+    // The lock lapses by itself; the caller must still get the error the request ended with.
+    try {
+      await store.release(request.context.principal.team, key);
+    } catch (error) {
+      logger('idempotency key not released', { action, error: String(error) });
+    }
   };
 
   return { before: idempotencyBefore, after: idempotencyAfter, onError: idempotencyOnError };

@@ -4,6 +4,7 @@ export { createDocumentClient, type DocumentClientOptions } from './dynamodb/cli
 export { DynamoFileStore, type FileListQuery, type FileStore } from './dynamodb/files-store';
 export {
   DynamoIdempotencyStore,
+  type IdempotencyClaim,
   type IdempotencyRecord,
   type IdempotencyStore,
   type StoredResponse,

@@ -20,16 +20,22 @@ export interface IdempotencyRecord {
   readonly fingerprint: string;
   readonly state: 'in_progress' | 'completed';
   readonly response?: StoredResponse;
+  readonly locked_until?: number;
+}
+
+export interface IdempotencyClaim {
+  readonly fingerprint: string;
+  /** Epoch seconds. */
+  readonly now: number;
+  /** When the record ages out (TTL), epoch seconds. */
+  readonly expiresAt: number;
+  /** Until when an unfinished claim holds the key; past it, a request that died is presumed gone. */
+  readonly lockedUntil: number;
 }
 
 export interface IdempotencyStore {
   /** Claims the key for this request; returns the existing record when the key was already used. */
-  claim(
-    team: string,
-    key: string,
-    fingerprint: string,
-    expiresAt: number,
-  ): Promise<IdempotencyRecord | undefined>;
+  claim(team: string, key: string, claim: IdempotencyClaim): Promise<IdempotencyRecord | undefined>;
   complete(team: string, key: string, response: StoredResponse): Promise<void>;
   /** Frees a key whose request failed, so a retry runs afresh. */
   release(team: string, key: string): Promise<void>;
@@ -41,12 +47,7 @@ export class DynamoIdempotencyStore implements IdempotencyStore {
     private readonly tableName: string,
   ) {}
 
-  async claim(
-    team: string,
-    key: string,
-    fingerprint: string,
-    expiresAt: number,
-  ): Promise<IdempotencyRecord | undefined> {
+  async claim(team: string, key: string, claim: IdempotencyClaim): Promise<IdempotencyRecord | undefined> {
     try {
       await this.client.send(
         new PutCommand({
@@ -55,13 +56,17 @@ export class DynamoIdempotencyStore implements IdempotencyStore {
             ...keys.idempotency(team, key),
             entity: 'idempotency',
             key,
-            fingerprint,
+            fingerprint: claim.fingerprint,
             state: 'in_progress',
-            [TTL_ATTRIBUTE]: expiresAt,
+            locked_until: claim.lockedUntil,
+            [TTL_ATTRIBUTE]: claim.expiresAt,
           },
-          // DynamoDB's TTL deletes lazily; an expired record must not block its key meanwhile.
-          ConditionExpression: 'attribute_not_exists(PK) OR expires_at_ttl < :now',
-          ExpressionAttributeValues: { ':now': Math.floor(Date.now() / 1000) },
+          // DynamoDB's TTL deletes lazily, so an aged-out record must not block its key meanwhile;
+          // nor may the claim of a request that died before finishing.
+          ConditionExpression:
+            'attribute_not_exists(PK) OR #ttl < :now OR (#state = :in_progress AND locked_until < :now)',
+          ExpressionAttributeNames: { '#ttl': TTL_ATTRIBUTE, '#state': 'state' },
+          ExpressionAttributeValues: { ':now': claim.now, ':in_progress': 'in_progress' },
         }),
       );
       return undefined;

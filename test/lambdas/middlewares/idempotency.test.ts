@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { CreatedApiKey, FileObject, Team } from '../../../lib/core/schemas';
+import type { CreatedApiKey, ErrorBody, FileObject, Team } from '../../../lib/core/schemas';
 import { chatDataset, fileForm, startTestPlatform, type TestPlatform } from '../../helpers/platform';
 
 const json = { 'Content-Type': 'application/json' };
@@ -144,6 +144,22 @@ describe('Idempotency-Key', () => {
       expect(theirFile?.id).not.toBe(myFile?.id);
       expect(theirFile?.whetstone.validation?.examples).toBe(12);
     });
+
+    it("never replays one API key's result to another key of the same team", async () => {
+      // Prepare
+      const colleague = await p.createTeamKey('default', 'admin');
+      const mine = await uploadWithKey('same-team-name', chatDataset(10));
+
+      // Act
+      const theirs = await uploadWithKey('same-team-name', chatDataset(10), colleague);
+
+      // Assess
+      expect(mine.status).toBe(200);
+      expect(theirs.status).toBe(200);
+      expect(theirs.headers.get('idempotent-replayed')).toBeNull();
+      const [myFile, theirFile] = (await Promise.all([mine.json(), theirs.json()])) as FileObject[];
+      expect(theirFile?.id).not.toBe(myFile?.id);
+    });
   });
 
   describe('on JSON routes', () => {
@@ -209,9 +225,16 @@ describe('Idempotency-Key', () => {
       expect(corrected.headers.get('idempotent-replayed')).toBeNull();
       const created = (await corrected.json()) as CreatedApiKey;
       expect(created).toMatchObject({ team: 'default', role: 'member', name: 'fixed' });
-      expect(replay.status).toBe(200);
-      expect(replay.headers.get('idempotent-replayed')).toBe('true');
-      expect(await replay.json()).toEqual(created);
+      // A key's secret is never stored, so its creation cannot be replayed: the repeat is refused.
+      expect(replay.status).toBe(409);
+      expect(((await replay.json()) as ErrorBody).error).toEqual({
+        message:
+          `Idempotency-Key 'key-1' already made ${created.id}; its secret was shown once and is not kept. ` +
+          'Revoke it if the secret was lost, and send a new request with a new key.',
+        type: 'invalid_request_error',
+        param: 'Idempotency-Key',
+        code: 'idempotency_key_consumed',
+      });
       expect((await counts()).keys).toBe(before.keys + 1);
     });
 
