@@ -1,6 +1,7 @@
 // Problem codes are part of the public contract: they reach API clients through the file object's
 // `status_details` and tests assert them, so the strings must never change once released.
 export const DatasetProblemCodes = {
+  lineTooLong: 'line_too_long',
   invalidUtf8: 'invalid_utf8',
   invalidJson: 'invalid_json',
   dataType: 'data_type',
@@ -53,6 +54,7 @@ function formatName(format: DatasetFormat): string {
 }
 
 export const problemMessages = {
+  lineTooLong: (maxLineBytes: number): string => `line is longer than ${maxLineBytes} bytes`,
   invalidUtf8: (): string => 'line is not valid UTF-8',
   invalidJson: (): string => 'line is not valid JSON',
   dataType: (value: unknown): string => `line is ${describeJsonType(value)}, not a JSON object`,

@@ -25,6 +25,8 @@ export interface DatasetReport {
 export interface DatasetValidatorOptions {
   readonly minExamples?: number;
   readonly maxReportedProblems?: number;
+  /** Longest line accepted, in UTF-8 bytes, not counting its line ending or the file's byte order mark. */
+  readonly maxLineBytes?: number;
 }
 
 export interface ChatMessage {
@@ -45,12 +47,23 @@ export interface PromptCompletionExample {
 
 export type DatasetExample = ChatExample | PromptCompletionExample;
 
-const defaultOptions: Required<DatasetValidatorOptions> = { minExamples: 10, maxReportedProblems: 100 };
+// 8 MiB is far beyond any sensible training example yet keeps a newline-free upload from being buffered
+// whole and then decoded into a string past V8's length limit.
+const defaultOptions: Required<DatasetValidatorOptions> = {
+  minExamples: 10,
+  maxReportedProblems: 100,
+  maxLineBytes: 8 * 1024 * 1024,
+};
 
 const allowedMessageKeys: ReadonlySet<string> = new Set(['role', 'content', 'name', 'weight']);
 
 const newlineByte = 0x0a;
+const carriageReturnByte = 0x0d;
 const utf8ByteOrderMark = [0xef, 0xbb, 0xbf] as const;
+// A line may hold up to this many bytes beyond maxLineBytes that do not count towards it: a leading
+// byte order mark (3) and the carriage return of a CRLF ending (1). Buffering that little extra is
+// what lets the verdict be exact however the input is chunked.
+const uncountedLineBytes = utf8ByteOrderMark.length + 1;
 
 type LineVerdict =
   | { readonly kind: 'example'; readonly format: DatasetFormat; readonly example: DatasetExample }
@@ -258,6 +271,8 @@ export class DatasetValidator {
   // Copies, not views: callers commonly reuse their read buffer once push returns.
   private pendingParts: Uint8Array[] = [];
   private pendingLength = 0;
+  // Set once the line being received has outgrown the cap: its bytes are dropped up to the next newline.
+  private discardingLongLine = false;
   private lineCount = 0;
   private exampleCount = 0;
   private estimatedTokens = 0;
@@ -281,20 +296,20 @@ export class DatasetValidator {
     let lineStart = 0;
     let newlineAt = chunk.indexOf(newlineByte, lineStart);
     while (newlineAt !== -1) {
-      this.completeLine(chunk.subarray(lineStart, newlineAt));
+      const tail = chunk.subarray(lineStart, newlineAt);
+      if (this.exceedsBuffer(tail.length)) this.completeLongLine();
+      else this.completeLine(tail);
       lineStart = newlineAt + 1;
       newlineAt = chunk.indexOf(newlineByte, lineStart);
     }
-    if (lineStart < chunk.length) {
-      this.pendingParts.push(chunk.slice(lineStart));
-      this.pendingLength += chunk.length - lineStart;
-    }
+    if (lineStart < chunk.length) this.holdUnfinishedLine(chunk.subarray(lineStart));
   }
 
   finish(): DatasetReport {
     if (this.finished) throw new Error('DatasetValidator.finish may only be called once');
     this.finished = true;
-    if (this.pendingLength > 0) this.completeLine(new Uint8Array(0));
+    if (this.discardingLongLine) this.completeLongLine();
+    else if (this.pendingLength > 0) this.completeLine(new Uint8Array(0));
 
     if (!this.sawNonBlankLine) {
       this.record(null, DatasetProblemCodes.emptyFile, problemMessages.emptyFile());
@@ -317,6 +332,44 @@ export class DatasetValidator {
     };
   }
 
+  private exceedsBuffer(moreBytes: number): boolean {
+    return (
+      this.discardingLongLine ||
+      this.pendingLength + moreBytes > this.options.maxLineBytes + uncountedLineBytes
+    );
+  }
+
+  private holdUnfinishedLine(part: Uint8Array): void {
+    if (this.exceedsBuffer(part.length)) {
+      // Drop what is held at once so memory stays bounded by the cap whatever follows.
+      this.pendingParts = [];
+      this.pendingLength = 0;
+      this.discardingLongLine = true;
+      return;
+    }
+    this.pendingParts.push(part.slice());
+    this.pendingLength += part.length;
+  }
+
+  private completeLongLine(): void {
+    this.pendingParts = [];
+    this.pendingLength = 0;
+    this.discardingLongLine = false;
+    this.lineCount++;
+    this.reportLongLine(this.lineCount);
+  }
+
+  private reportLongLine(line: number): void {
+    // Too long wins over blank, so that the verdict never depends on how much of the line was seen.
+    this.sawNonBlankLine = true;
+    this.reportUnresolvedBlankLines();
+    this.record(
+      line,
+      DatasetProblemCodes.lineTooLong,
+      problemMessages.lineTooLong(this.options.maxLineBytes),
+    );
+  }
+
   private completeLine(tail: Uint8Array): void {
     let lineBytes = tail;
     if (this.pendingParts.length > 0) {
@@ -336,6 +389,11 @@ export class DatasetValidator {
   }
 
   private checkLine(line: number, bytes: Uint8Array): void {
+    const countedLength = bytes.length - (bytes[bytes.length - 1] === carriageReturnByte ? 1 : 0);
+    if (countedLength > this.options.maxLineBytes) {
+      this.reportLongLine(line);
+      return;
+    }
     if (isBlank(bytes)) {
       if (this.unresolvedBlankLines === 0) this.firstUnresolvedBlankLine = line;
       this.unresolvedBlankLines++;

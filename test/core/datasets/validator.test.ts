@@ -3,6 +3,7 @@ import {
   type DatasetProblem,
   type DatasetProblemCode,
   DatasetValidator,
+  type DatasetValidatorOptions,
   estimateExampleTokens,
   summarizeProblems,
   validateDataset,
@@ -48,8 +49,12 @@ function validateWithRowAt(line: number, row: string) {
   return validateDataset(encodeLines(withRowAt(line, row)));
 }
 
-function validateInChunks(bytes: Uint8Array, splitPoints: readonly number[]) {
-  const validator = new DatasetValidator({ minExamples: 1 });
+function validateInChunks(
+  bytes: Uint8Array,
+  splitPoints: readonly number[],
+  options: DatasetValidatorOptions = { minExamples: 1 },
+) {
+  const validator = new DatasetValidator(options);
   let start = 0;
   for (const splitPoint of [...splitPoints, bytes.length]) {
     validator.push(bytes.subarray(start, splitPoint));
@@ -68,7 +73,7 @@ describe('DatasetValidator options', () => {
 
     // Assess
     expect(construct).toThrow(
-      'Unknown dataset validator option "maxProblems"; known options are minExamples, maxReportedProblems',
+      'Unknown dataset validator option "maxProblems"; known options are minExamples, maxReportedProblems, maxLineBytes',
     );
   });
 
@@ -78,6 +83,10 @@ describe('DatasetValidator options', () => {
     ['maxReportedProblems', 2.5, '2.5'],
     ['maxReportedProblems', Number.NaN, 'NaN'],
     ['minExamples', '10', '10'],
+    ['maxLineBytes', 0, '0'],
+    ['maxLineBytes', 1.5, '1.5'],
+    ['maxLineBytes', Number.POSITIVE_INFINITY, 'Infinity'],
+    ['maxLineBytes', '1024', '1024'],
   ])('rejects %s = %s as not a positive integer', (key, value, shown) => {
     // Prepare
     const options = { [key]: value } as unknown as { minExamples: number };
@@ -687,6 +696,271 @@ describe('chunked input', () => {
     // Assess
     expect(pushAgain).toThrow('DatasetValidator.push called after finish');
     expect(finishAgain).toThrow('DatasetValidator.finish may only be called once');
+  });
+});
+
+describe('line length cap', () => {
+  const lineCap = 32;
+  const capOptions: DatasetValidatorOptions = { minExamples: 1, maxLineBytes: lineCap };
+  const tooLong = { code: 'line_too_long', message: 'line is longer than 32 bytes' } as const;
+
+  // `{"prompt":"","completion":""}` is 29 bytes, so the completion pads the row to an exact size.
+  function rowOfBytes(bytes: number): string {
+    return JSON.stringify({ prompt: '', completion: 'x'.repeat(bytes - 29) });
+  }
+
+  it('builds rows of the requested size', () => {
+    // Prepare
+    const sizes = [30, 32, 33];
+
+    // Act
+    const lengths = sizes.map((size) => encoder.encode(rowOfBytes(size)).length);
+
+    // Assess
+    expect(lengths).toEqual([30, 32, 33]);
+  });
+
+  it('defaults to 8 MiB: a line of exactly 8 MiB is accepted and one byte more is not', () => {
+    // Prepare
+    const eightMiB = 8 * 1024 * 1024;
+    const atCap = encodeLines([rowOfBytes(eightMiB)]);
+    const overCap = encodeLines([rowOfBytes(eightMiB + 1)]);
+
+    // Act
+    const atCapReport = validateDataset(atCap, { minExamples: 1 });
+    const overCapReport = validateDataset(overCap, { minExamples: 1 });
+
+    // Assess
+    expect(atCapReport.valid).toBe(true);
+    expect(overCapReport.problems).toEqual([
+      { line: 1, code: 'line_too_long', message: 'line is longer than 8388608 bytes' },
+      { line: null, code: 'insufficient_examples', message: 'at least 1 examples are required, found 0' },
+    ]);
+  });
+
+  it('accepts a line of exactly maxLineBytes', () => {
+    // Prepare
+    const bytes = encodeLines([rowOfBytes(lineCap), rowOfBytes(30)]);
+
+    // Act
+    const report = validateDataset(bytes, capOptions);
+
+    // Assess
+    expect(report.valid).toBe(true);
+    expect(report.examples).toBe(2);
+  });
+
+  it('rejects a line one byte over maxLineBytes and still validates the lines after it', () => {
+    // Prepare
+    const bytes = encodeLines([rowOfBytes(30), rowOfBytes(lineCap + 1), rowOfBytes(lineCap), '42']);
+
+    // Act
+    const report = validateDataset(bytes, capOptions);
+
+    // Assess
+    expect(report).toEqual({
+      format: 'prompt_completion',
+      examples: 2,
+      lines: 4,
+      estimatedTokens: 1 + 1,
+      problems: [
+        { line: 2, ...tooLong },
+        { line: 4, code: 'data_type', message: 'line is a number, not a JSON object' },
+      ],
+      problemCount: 2,
+      valid: false,
+    });
+  });
+
+  it('judges the cap before JSON, so a short invalid line is invalid JSON and a long one is too long', () => {
+    // Prepare
+    const bytes = encodeLines(['a'.repeat(lineCap), 'a'.repeat(lineCap + 1), rowOfBytes(30)]);
+
+    // Act
+    const report = validateDataset(bytes, capOptions);
+
+    // Assess
+    expect(report.problems).toEqual([
+      { line: 1, code: 'invalid_json', message: 'line is not valid JSON' },
+      { line: 2, ...tooLong },
+    ]);
+  });
+
+  it('reports every long line with its own line number, including an unterminated last one', () => {
+    // Prepare
+    const lines = [
+      rowOfBytes(31),
+      'a'.repeat(1000),
+      rowOfBytes(30),
+      '',
+      ' '.repeat(lineCap + 1),
+      rowOfBytes(lineCap),
+      `{"prompt": "${'y'.repeat(5000)}"`,
+      rowOfBytes(30),
+      'z'.repeat(lineCap + 100),
+    ];
+    const bytes = encoder.encode(lines.join('\n'));
+
+    // Act
+    const report = validateDataset(bytes, capOptions);
+
+    // Assess
+    expect(report).toEqual({
+      format: 'prompt_completion',
+      examples: 4,
+      lines: 9,
+      estimatedTokens: 4,
+      problems: [
+        { line: 2, ...tooLong },
+        { line: 4, code: 'empty_line', message: 'line is blank but more examples follow it' },
+        { line: 5, ...tooLong },
+        { line: 7, ...tooLong },
+        { line: 9, ...tooLong },
+      ],
+      problemCount: 5,
+      valid: false,
+    });
+  });
+
+  it('counts neither a CRLF ending nor a leading byte order mark towards the cap', () => {
+    // Prepare
+    const accepted = concatBytes(
+      new Uint8Array([0xef, 0xbb, 0xbf]),
+      encoder.encode(`${rowOfBytes(lineCap)}\r\n${rowOfBytes(lineCap)}\r\n`),
+    );
+    const rejected = encoder.encode(`${rowOfBytes(lineCap)}\r\n${rowOfBytes(lineCap + 1)}\r\n`);
+
+    // Act
+    const acceptedReport = validateDataset(accepted, capOptions);
+    const rejectedReport = validateDataset(rejected, capOptions);
+
+    // Assess
+    expect(acceptedReport.valid).toBe(true);
+    expect(acceptedReport.examples).toBe(2);
+    expect(rejectedReport.problems).toEqual([{ line: 2, ...tooLong }]);
+  });
+
+  describe('chunked', () => {
+    const chunkedFile = concatBytes(
+      new Uint8Array([0xef, 0xbb, 0xbf]),
+      encoder.encode(
+        [
+          `${rowOfBytes(lineCap)}\r`,
+          rowOfBytes(lineCap + 1),
+          '',
+          `${rowOfBytes(lineCap + 1)}\r`,
+          rowOfBytes(30),
+          'b'.repeat(lineCap + 5),
+          ' '.repeat(lineCap + 1),
+          rowOfBytes(lineCap),
+          'c'.repeat(lineCap + 3),
+        ].join('\n'),
+      ),
+    );
+    const expected = validateDataset(chunkedFile, capOptions);
+
+    it('has the expected whole-file report', () => {
+      // Prepare
+      const expectedProblems = [
+        { line: 2, ...tooLong },
+        { line: 3, code: 'empty_line', message: 'line is blank but more examples follow it' },
+        { line: 4, ...tooLong },
+        { line: 6, ...tooLong },
+        { line: 7, ...tooLong },
+        { line: 9, ...tooLong },
+      ];
+
+      // Act
+      const { problems, examples, lines } = expected;
+
+      // Assess
+      expect(problems).toEqual(expectedProblems);
+      expect(examples).toBe(3);
+      expect(lines).toBe(9);
+    });
+
+    it('gives the same report for every single split point', () => {
+      // Prepare
+      const splitPoints = Array.from({ length: chunkedFile.length + 1 }, (_, index) => index);
+
+      // Act
+      const reports = splitPoints.map((splitPoint) =>
+        validateInChunks(chunkedFile, [splitPoint], capOptions),
+      );
+
+      // Assess
+      for (const report of reports) expect(report).toEqual(expected);
+    });
+
+    it('gives the same report for every pair of split points', () => {
+      // Prepare
+      const pairs: Array<[number, number]> = [];
+      for (let first = 0; first <= chunkedFile.length; first++) {
+        for (let second = first; second <= chunkedFile.length; second += 5) pairs.push([first, second]);
+      }
+
+      // Act
+      const reports = pairs.map((pair) => validateInChunks(chunkedFile, pair, capOptions));
+
+      // Assess
+      for (const report of reports) expect(report).toEqual(expected);
+    });
+
+    it('gives the same report when fed one byte at a time', () => {
+      // Prepare
+      const splitPoints = Array.from({ length: chunkedFile.length - 1 }, (_, index) => index + 1);
+
+      // Act
+      const report = validateInChunks(chunkedFile, splitPoints, capOptions);
+
+      // Assess
+      expect(report).toEqual(expected);
+    });
+
+    it('rejects a line of cap + 1 bytes wherever it is split', () => {
+      // Prepare
+      const bytes = encodeLines(['a'.repeat(lineCap + 1), rowOfBytes(30)]);
+      const splitPoints = Array.from({ length: bytes.length + 1 }, (_, index) => index);
+
+      // Act
+      const reports = splitPoints.map((splitPoint) => validateInChunks(bytes, [splitPoint], capOptions));
+
+      // Assess
+      for (const report of reports) {
+        expect(report.problems).toEqual([{ line: 1, ...tooLong }]);
+        expect(report.examples).toBe(1);
+        expect(report.lines).toBe(2);
+      }
+    });
+  });
+
+  // The timeout is the speed check: skipping the overflowing bytes is a scan, not a copy.
+  it('keeps memory bounded by the cap for 64 MiB without a newline', { timeout: 2_000 }, () => {
+    // Prepare
+    const oneMiB = 1024 * 1024;
+    const validator = new DatasetValidator({ minExamples: 1, maxLineBytes: oneMiB });
+    const chunk = new Uint8Array(oneMiB).fill(0x61);
+    const arrayBuffersBefore = process.memoryUsage().arrayBuffers;
+
+    // Act
+    for (let pushed = 0; pushed < 64; pushed++) validator.push(chunk);
+    const arrayBuffersGrowth = process.memoryUsage().arrayBuffers - arrayBuffersBefore;
+    const report = validator.finish();
+
+    // Assess
+    expect(arrayBuffersGrowth).toBeLessThan(8 * oneMiB);
+    expect(report).toEqual({
+      format: null,
+      examples: 0,
+      lines: 1,
+      estimatedTokens: 0,
+      problems: [
+        { line: 1, code: 'line_too_long', message: 'line is longer than 1048576 bytes' },
+        { line: null, code: 'insufficient_examples', message: 'at least 1 examples are required, found 0' },
+      ],
+      problemCount: 2,
+      valid: false,
+    });
   });
 });
 
