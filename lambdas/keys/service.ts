@@ -84,9 +84,16 @@ export async function listApiKeys(
   query: { readonly team?: string; readonly after?: string; readonly limit: number },
 ): Promise<Page<ApiKey>> {
   const team = targetTeam(principal, query.team);
+  if (query.after !== undefined && !isId('apiKey', query.after)) {
+    throw new InvalidRequestError(`after must be an API key id, not '${query.after}'.`, { param: 'after' });
+  }
+  if (team !== principal.team && !(await stores.teams.get(team))) {
+    throw new NotFoundError(`No such team: ${team}`, { param: 'team' });
+  }
   return stores.apiKeys.listByTeam(team, query);
 }
 
+/** Revoking takes the same rank as minting: an admin cannot revoke the owner's or finance's keys. */
 export async function revokeApiKey(
   stores: KeyServiceStores,
   principal: Principal,
@@ -96,7 +103,13 @@ export async function revokeApiKey(
 ): Promise<ApiKey> {
   const team = targetTeam(principal, requestedTeam);
   const notFound = () => new NotFoundError(`No such API key: ${keyId}`, { param: 'key_id' });
-  if (!isId('apiKey', keyId)) throw notFound();
+  const key = isId('apiKey', keyId) ? await stores.apiKeys.get(keyId) : undefined;
+  if (!key || key.team !== team) throw notFound();
+  if (!canGrantRole(principal, key.role)) {
+    throw new PermissionDeniedError(`${keyOfRole(principal.role)} cannot revoke ${key.role} keys.`, {
+      param: 'key_id',
+    });
+  }
   const revoked = await stores.apiKeys.revoke(team, keyId, Math.floor(now / 1000));
   if (!revoked) throw notFound();
   return revoked;

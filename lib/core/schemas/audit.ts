@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { unixSeconds } from './common';
-import { roleSchema } from './teams';
+import { roleSchema, teamIdSchema } from './teams';
 
 /** One mutating call: who made it, what it asked, when, and how it ended. */
 export const auditRecordSchema = z.object({
@@ -20,5 +20,5 @@ export type AuditRecord = z.infer<typeof auditRecordSchema>;
 export const listAuditQuerySchema = z.strictObject({
   after: z.string().min(1).max(64).optional(),
   limit: z.coerce.number().int().min(1).max(100).default(20),
-  team: z.string().min(1).max(40).optional(),
+  team: teamIdSchema.optional(),
 });

@@ -269,6 +269,45 @@ describe('API keys', () => {
       expect(await canCall(created.value)).toBe(401);
     });
 
+    it('refuses an admin revoking a key of a rank it cannot mint (owner, finance) with 403, and the key keeps working', async () => {
+      // Prepare
+      const owner = await createKeyOk(p.ownerKey, { team: 'tools', role: 'owner' });
+      const finance = await createKeyOk(p.ownerKey, { team: 'tools', role: 'finance' });
+
+      // Act
+      const onOwner = await p.call(admin, 'DELETE', `/v1/whetstone/keys/${owner.id}`);
+      const onFinance = await p.call(admin, 'DELETE', `/v1/whetstone/keys/${finance.id}`);
+
+      // Assess
+      expect(onOwner.status).toBe(403);
+      expect(((await onOwner.json()) as ErrorBody).error).toEqual({
+        message: 'An admin key cannot revoke owner keys.',
+        type: 'invalid_request_error',
+        param: 'key_id',
+        code: 'insufficient_permissions',
+      });
+      expect(onFinance.status).toBe(403);
+      expect(await canCall(owner.value)).toBe(200);
+    });
+
+    it('refuses a cursor that is not a key id and a team that does not exist', async () => {
+      // Act
+      const badCursor = await p.call(p.ownerKey, 'GET', '/v1/whetstone/keys?after=zzzz');
+      const noTeam = await p.call(p.ownerKey, 'GET', '/v1/whetstone/keys?team=nope');
+
+      // Assess
+      expect(badCursor.status).toBe(400);
+      expect(((await badCursor.json()) as ErrorBody).error).toMatchObject({
+        message: "after must be an API key id, not 'zzzz'.",
+        param: 'after',
+      });
+      expect(noTeam.status).toBe(404);
+      expect(((await noTeam.json()) as ErrorBody).error).toMatchObject({
+        message: 'No such team: nope',
+        param: 'team',
+      });
+    });
+
     it('answers 404 naming key_id for a key id that is malformed', async () => {
       // Act
       const response = await p.call(admin, 'DELETE', '/v1/whetstone/keys/not-a-key');
