@@ -2,14 +2,14 @@ import { contentDisposition } from '../../lib/adapters';
 import { binary, redirect } from '../http/responses';
 import { route } from '../http/route';
 import { stores } from '../runtime/dependencies';
-import { FILE_READER_ROLES, filePathSchema } from './path';
+import { FILE_ROLES, filePathSchema } from './path';
 import { fileContent } from './service';
 
 export const handler = route(
   {
     action: 'files.content',
     does: 'read files',
-    roles: FILE_READER_ROLES,
+    roles: FILE_ROLES,
     mutating: false,
     path: filePathSchema,
   },

@@ -1,14 +1,14 @@
 import { json } from '../http/responses';
 import { route } from '../http/route';
 import { stores } from '../runtime/dependencies';
-import { FILE_READER_ROLES, filePathSchema } from './path';
+import { FILE_ROLES, filePathSchema } from './path';
 import { deleteFile } from './service';
 
 export const handler = route(
   {
     action: 'files.delete',
     does: 'delete files',
-    roles: FILE_READER_ROLES,
+    roles: FILE_ROLES,
     mutating: true,
     path: filePathSchema,
   },

@@ -2,14 +2,14 @@ import { listEnvelope, listFilesQuerySchema } from '../../lib/core/schemas';
 import { json } from '../http/responses';
 import { route } from '../http/route';
 import { stores } from '../runtime/dependencies';
-import { FILE_READER_ROLES } from './path';
+import { FILE_ROLES } from './path';
 import { listFiles } from './service';
 
 export const handler = route(
   {
     action: 'files.list',
     does: 'list files',
-    roles: FILE_READER_ROLES,
+    roles: FILE_ROLES,
     mutating: false,
     query: listFilesQuerySchema,
   },

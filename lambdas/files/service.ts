@@ -80,7 +80,10 @@ export async function listFiles(
 /** The record goes first: once it is gone the file no longer exists, whatever happens to the object. */
 export async function deleteFile(stores: FileServiceStores, team: string, fileId: string): Promise<void> {
   await getFile(stores, team, fileId);
-  await stores.files.delete(team, fileId);
+  // Of two concurrent deletes, only the one that removed the record answers that it did.
+  if (!(await stores.files.delete(team, fileId))) {
+    throw new NotFoundError(`No such File object: ${fileId}`, { param: 'file_id' });
+  }
   await stores.objects.delete(objectKeys.file(team, fileId));
 }
 

@@ -21,15 +21,24 @@ export async function parseMultipart(
     if (name in form)
       throw new InvalidRequestError(`The form field '${name}' was sent more than once.`, { param: name });
   };
-  const parser = Busboy({
-    headers: { 'content-type': contentType },
-    limits: {
-      fileSize: limits.maxFileBytes,
-      fields: limits.maxFields,
-      fieldSize: limits.maxFieldBytes,
-      files: limits.maxFields,
-    },
-  });
+  let parser: ReturnType<typeof Busboy>;
+  try {
+    parser = Busboy({
+      headers: { 'content-type': contentType },
+      limits: {
+        fileSize: limits.maxFileBytes,
+        fields: limits.maxFields,
+        fieldSize: limits.maxFieldBytes,
+        files: limits.maxFields,
+      },
+    });
+  } catch (error) {
+    // A Content-Type without a usable boundary makes the constructor throw at once.
+    throw new InvalidRequestError(
+      `The multipart/form-data body cannot be read: ${error instanceof Error ? error.message : String(error)}.`,
+      { param: 'Content-Type', cause: error },
+    );
+  }
   const pending: Promise<void>[] = [];
   const parsed = new Promise<void>((resolve, reject) => {
     parser.on('file', (name, stream, filename, _encoding, mimetype) => {

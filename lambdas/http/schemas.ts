@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { filenameSchema } from '../../lib/core/schemas';
 import type { UploadedFile } from './types';
 
-function isUploadedFile(value: unknown): value is UploadedFile {
+export function isUploadedFile(value: unknown): value is UploadedFile {
   return typeof value === 'object' && value !== null && Buffer.isBuffer((value as UploadedFile).content);
 }
 

@@ -1,15 +1,10 @@
-import { z } from 'zod';
-import { listEnvelope, teamIdSchema } from '../../lib/core/schemas';
+import { listEnvelope, pageQuerySchema, teamIdSchema } from '../../lib/core/schemas';
 import { json } from '../http/responses';
 import { route } from '../http/route';
 import { stores } from '../runtime/dependencies';
 import { listApiKeys } from './service';
 
-const querySchema = z.strictObject({
-  team: teamIdSchema.optional(),
-  after: z.string().min(1).max(64).optional(),
-  limit: z.coerce.number().int().min(1).max(100).default(20),
-});
+const querySchema = pageQuerySchema.extend({ team: teamIdSchema.optional() });
 
 export const handler = route(
   {

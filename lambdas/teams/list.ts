@@ -1,14 +1,10 @@
-import { z } from 'zod';
-import { listEnvelope, teamIdSchema } from '../../lib/core/schemas';
+import { listEnvelope, pageQuerySchema, teamIdSchema } from '../../lib/core/schemas';
 import { json } from '../http/responses';
 import { route } from '../http/route';
 import { stores } from '../runtime/dependencies';
 import { listTeams } from './service';
 
-const querySchema = z.strictObject({
-  after: teamIdSchema.optional(),
-  limit: z.coerce.number().int().min(1).max(100).default(20),
-});
+const querySchema = pageQuerySchema.extend({ after: teamIdSchema.optional() });
 
 export const handler = route(
   {

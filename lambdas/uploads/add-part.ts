@@ -1,15 +1,15 @@
 import { z } from 'zod';
 import { json } from '../http/responses';
 import { route } from '../http/route';
+import { isUploadedFile } from '../http/schemas';
 import type { UploadedFile } from '../http/types';
 import { stores } from '../runtime/dependencies';
 import { UPLOAD_ROLES, uploadPathSchema } from './path';
 import { addPart } from './service';
 
-const dataSchema = z.custom<UploadedFile>(
-  (value) => typeof value === 'object' && value !== null && Buffer.isBuffer((value as UploadedFile).content),
-  { message: 'must be a file part holding the bytes, not a plain field' },
-);
+const dataSchema = z.custom<UploadedFile>(isUploadedFile, {
+  message: 'must be a file part holding the bytes, not a plain field',
+});
 
 export const handler = route(
   {

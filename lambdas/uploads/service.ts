@@ -21,6 +21,13 @@ export interface UploadServiceStores {
 
 const seconds = (now: number) => Math.floor(now / 1000);
 
+/** S3's answers to a CompleteMultipartUpload whose part list is at fault, not the service. */
+const REFUSED_PART_ERRORS = ['InvalidPart', 'InvalidPartOrder', 'EntityTooSmall'] as const;
+
+function isS3Error(error: unknown, ...names: readonly string[]): boolean {
+  return error instanceof Error && names.includes(error.name);
+}
+
 /** The API's view: an upload being assembled is still `pending`; one past its hour is `expired`. */
 export function toUploadObject(
   upload: StoredUpload,
@@ -148,12 +155,19 @@ export async function addPart(
       param: 'data',
     });
   }
-  const etag = await stores.objects.uploadPart(
-    objectKeys.file(team, upload.file_id),
-    upload.s3_upload_id,
-    partNumber,
-    data,
-  );
+  let etag: string;
+  try {
+    etag = await stores.objects.uploadPart(
+      objectKeys.file(team, upload.file_id),
+      upload.s3_upload_id,
+      partNumber,
+      data,
+    );
+  } catch (error) {
+    // A cancel or completion between the reservation and the S3 call ends the S3 upload first.
+    if (isS3Error(error, 'NoSuchUpload')) requireOpen(await getUpload(stores, team, uploadId), now);
+    throw error;
+  }
   const part: StoredUploadPart = {
     id: newId('uploadPart', now),
     part_number: partNumber,
@@ -161,7 +175,9 @@ export async function addPart(
     bytes: data.length,
     created_at: seconds(now),
   };
-  await stores.uploads.putPart(team, uploadId, part);
+  if (!(await stores.uploads.putPart(team, uploadId, part))) {
+    requireOpen(await getUpload(stores, team, uploadId), now);
+  }
   return { id: part.id, object: 'upload.part', created_at: part.created_at, upload_id: uploadId };
 }
 
@@ -287,25 +303,28 @@ async function assemble(
     await stores.objects.completeMultipartUpload(key, upload.s3_upload_id, parts);
   } catch (error) {
     await stores.uploads.transition(team, upload.id, 'completing', 'pending');
-    throw new InvalidRequestError(
-      `S3 refused to join the parts: ${error instanceof Error ? error.message : String(error)}`,
-      {
+    if (isS3Error(error, ...REFUSED_PART_ERRORS)) {
+      throw new InvalidRequestError(`S3 refused to join the parts: ${(error as Error).message}`, {
         param: 'parts',
         cause: error,
-      },
-    );
+      });
+    }
+    throw error;
   }
   try {
-    const stored = await validateStoredObject(stores.objects, key);
-    if (stored.bytes !== upload.bytes) {
+    // A cheap HEAD first: presigned parts are not size-checked by S3, so the joined object can be
+    // far larger than declared, and it should not be streamed through the validator to learn so.
+    const joinedBytes = await stores.objects.size(key);
+    if (joinedBytes !== upload.bytes) {
       throw new InvalidRequestError(
-        `The parts hold ${stored.bytes} bytes, but the upload declared ${upload.bytes}.`,
+        `The parts hold ${joinedBytes} bytes, but the upload declared ${upload.bytes}.`,
         {
           param: 'parts',
           code: 'bytes_mismatch',
         },
       );
     }
+    const stored = await validateStoredObject(stores.objects, key);
     if (md5 !== undefined && stored.md5 !== md5.toLowerCase()) {
       throw new InvalidRequestError(`The file's MD5 is ${stored.md5}, not ${md5}.`, {
         param: 'md5',
@@ -341,6 +360,8 @@ export async function cancelUpload(
   requireOpen(upload, now);
   if (!(await stores.uploads.transition(team, uploadId, 'pending', 'cancelled'))) {
     requireOpen(await getUpload(stores, team, uploadId), now);
+    // Pending again: a completion failed and rolled back meanwhile; the S3 upload is still live.
+    throw new ConflictError(`Upload ${uploadId} changed while cancelling; retry.`, { param: 'upload_id' });
   }
   await stores.objects.abortMultipartUpload(objectKeys.file(team, upload.file_id), upload.s3_upload_id);
   return toUploadObject({ ...upload, status: 'cancelled' }, now);

@@ -1,6 +1,7 @@
 import type { z } from 'zod';
+import { TTL_ATTRIBUTE } from './table';
 
-const KEY_ATTRIBUTES = ['PK', 'SK', 'GSI1PK', 'GSI1SK', 'entity', 'expires_at_ttl'] as const;
+const KEY_ATTRIBUTES = ['PK', 'SK', 'GSI1PK', 'GSI1SK', 'entity', TTL_ATTRIBUTE] as const;
 
 /** Strips the table's key and bookkeeping attributes, leaving the stored object. */
 export function fromItem<T>(item: Record<string, unknown>): T {

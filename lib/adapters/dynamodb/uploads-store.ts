@@ -6,7 +6,7 @@ import {
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import type { FileObject, UploadObject } from '../../core/schemas';
-import { isConditionalCheckFailure, queryPage } from './query';
+import { isConditionalCheckFailure, isTransactionConditionFailure, queryPage } from './query';
 import { fromItem } from './records';
 import { keys, TTL_ATTRIBUTE } from './table';
 
@@ -48,7 +48,8 @@ export interface UploadStore {
     now: number,
     maxParts: number,
   ): Promise<number | undefined>;
-  putPart(team: string, uploadId: string, part: StoredUploadPart): Promise<void>;
+  /** Records a part while the upload is still pending; false when it no longer is. */
+  putPart(team: string, uploadId: string, part: StoredUploadPart): Promise<boolean>;
   listParts(team: string, uploadId: string): Promise<StoredUploadPart[]>;
   /** Moves the upload from one status to another; false when it was not in `from`. */
   transition(
@@ -115,13 +116,38 @@ export class DynamoUploadStore implements UploadStore {
     }
   }
 
-  async putPart(team: string, uploadId: string, part: StoredUploadPart): Promise<void> {
-    await this.client.send(
-      new PutCommand({
-        TableName: this.tableName,
-        Item: { ...keys.uploadPart(team, uploadId, part.part_number), entity: 'upload_part', ...part },
-      }),
-    );
+  async putPart(team: string, uploadId: string, part: StoredUploadPart): Promise<boolean> {
+    try {
+      await this.client.send(
+        new TransactWriteCommand({
+          TransactItems: [
+            {
+              ConditionCheck: {
+                TableName: this.tableName,
+                Key: keys.upload(team, uploadId),
+                ConditionExpression: '#status = :pending',
+                ExpressionAttributeNames: { '#status': 'status' },
+                ExpressionAttributeValues: { ':pending': 'pending' },
+              },
+            },
+            {
+              Put: {
+                TableName: this.tableName,
+                Item: {
+                  ...keys.uploadPart(team, uploadId, part.part_number),
+                  entity: 'upload_part',
+                  ...part,
+                },
+              },
+            },
+          ],
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (isTransactionConditionFailure(error)) return false;
+      throw error;
+    }
   }
 
   async listParts(team: string, uploadId: string): Promise<StoredUploadPart[]> {
@@ -171,9 +197,9 @@ export class DynamoUploadStore implements UploadStore {
             Update: {
               TableName: this.tableName,
               Key: keys.upload(team, uploadId),
-              UpdateExpression: 'SET #status = :completed REMOVE expires_at_ttl',
+              UpdateExpression: 'SET #status = :completed REMOVE #ttl',
               ConditionExpression: '#status = :completing',
-              ExpressionAttributeNames: { '#status': 'status' },
+              ExpressionAttributeNames: { '#status': 'status', '#ttl': TTL_ATTRIBUTE },
               ExpressionAttributeValues: { ':completed': 'completed', ':completing': 'completing' },
             },
           },

@@ -154,5 +154,10 @@ function isMissing(error: unknown): boolean {
 /** RFC 6266 attachment header with an RFC 5987 UTF-8 name, so any filename survives. */
 export function contentDisposition(filename: string): string {
   const asciiFallback = filename.replace(/[^\x20-\x7e]|["\\]/g, '_');
-  return `attachment; filename="${asciiFallback}"; filename*=UTF-8''${encodeURIComponent(filename)}`;
+  // encodeURIComponent leaves ' ( ) * as they are, which RFC 5987's attr-char does not allow.
+  const encoded = encodeURIComponent(filename).replace(
+    /['()*]/g,
+    (character) => `%${character.charCodeAt(0).toString(16).toUpperCase()}`,
+  );
+  return `attachment; filename="${asciiFallback}"; filename*=UTF-8''${encoded}`;
 }

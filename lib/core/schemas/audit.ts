@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { unixSeconds } from './common';
+import { pageQuerySchema, unixSeconds } from './common';
 import { roleSchema, teamIdSchema } from './teams';
 
 /** One mutating call: who made it, what it asked, when, and how it ended. */
@@ -17,8 +17,4 @@ export const auditRecordSchema = z.object({
 });
 export type AuditRecord = z.infer<typeof auditRecordSchema>;
 
-export const listAuditQuerySchema = z.strictObject({
-  after: z.string().min(1).max(64).optional(),
-  limit: z.coerce.number().int().min(1).max(100).default(20),
-  team: teamIdSchema.optional(),
-});
+export const listAuditQuerySchema = pageQuerySchema.extend({ team: teamIdSchema.optional() });

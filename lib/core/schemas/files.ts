@@ -50,7 +50,8 @@ export const filenameSchema = z
   // biome-ignore lint/suspicious/noControlCharactersInRegex: refusing control characters is the point
   .refine((name) => !/[/\\\u0000-\u001f\u007f]/.test(name), {
     message: 'must not contain path separators or control characters',
-  });
+  })
+  .refine((name) => name.isWellFormed(), { message: 'must be well-formed Unicode (no lone surrogates)' });
 
 export const listFilesQuerySchema = z.strictObject({
   after: z.string().min(1).max(64).optional(),

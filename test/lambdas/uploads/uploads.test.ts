@@ -259,6 +259,72 @@ describe('Uploads API', () => {
     expect(body.file).toMatchObject({ status: 'processed', bytes: content.length });
   });
 
+  it('answers malformed requests with a 400 naming the field, not a 500', async () => {
+    // Prepare
+    const upload = await createUpload(10);
+
+    // Act
+    const noBoundary = await platform.call(key, 'POST', `/v1/uploads/${upload.id}/parts`, {
+      body: 'data',
+      headers: { 'Content-Type': 'multipart/form-data; foo=bar' },
+    });
+    const loneSurrogate = await platform.call(key, 'POST', '/v1/uploads', {
+      body: JSON.stringify({
+        bytes: 10,
+        filename: '\ud800.jsonl',
+        mime_type: 'application/jsonl',
+        purpose: 'fine-tune',
+      }),
+      headers: json,
+    });
+
+    // Assess
+    expect(noBoundary.status).toBe(400);
+    expect(((await noBoundary.json()) as ErrorBody).error).toMatchObject({
+      message: 'The multipart/form-data body cannot be read: Multipart: Boundary not found.',
+      param: 'Content-Type',
+    });
+    expect(loneSurrogate.status).toBe(400);
+    expect(((await loneSurrogate.json()) as ErrorBody).error).toMatchObject({
+      message: "Invalid body parameter 'filename': must be well-formed Unicode (no lone surrogates).",
+      param: 'filename',
+    });
+  });
+
+  it('refuses presigned parts that add up to more than declared, without keeping the object', async () => {
+    // Prepare
+    const objectsBefore = await platform.listObjects();
+    const declared = Buffer.from(chatDataset(10));
+    const created = await platform.call(key, 'POST', '/v1/whetstone/uploads', {
+      body: JSON.stringify({
+        bytes: declared.length,
+        filename: 'x.jsonl',
+        mime_type: 'application/jsonl',
+        purpose: 'fine-tune',
+      }),
+      headers: json,
+    });
+    const upload = (await created.json()) as Upload & { whetstone: { parts: { url: string }[] } };
+    const put = await fetch(upload.whetstone.parts[0]?.url ?? '', {
+      method: 'PUT',
+      body: Buffer.alloc(3 * MiB, 0x61),
+    });
+
+    // Act
+    const completed = await platform.call(key, 'POST', `/v1/whetstone/uploads/${upload.id}/complete`, {
+      body: JSON.stringify({ parts: [{ part_number: 1, etag: put.headers.get('etag') ?? '' }] }),
+      headers: json,
+    });
+
+    // Assess
+    expect(completed.status).toBe(400);
+    expect(((await completed.json()) as ErrorBody).error).toMatchObject({
+      message: `The parts hold ${3 * MiB} bytes, but the upload declared ${declared.length}.`,
+      code: 'bytes_mismatch',
+    });
+    expect(await platform.listObjects()).toEqual(objectsBefore);
+  });
+
   it('works with the openai SDK: uploads.create, parts.create, complete and cancel', async () => {
     // Prepare
     const client = new OpenAI({ baseURL: `${platform.url}/v1`, apiKey: key, maxRetries: 0 });
