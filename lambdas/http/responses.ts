@@ -1,3 +1,4 @@
+import type { WhetstoneError } from '../../lib/core/errors';
 import type { ErrorBody } from '../../lib/core/schemas';
 import type { HttpResponse } from './types';
 
@@ -33,4 +34,14 @@ export function errorBody(
   code: string | null,
 ): ErrorBody {
   return { error: { message, type, param, code } };
+}
+
+/**
+ * The one rendering of an error, shared by the handlers' error middleware and the local
+ * gateway: its status, its headers (e.g. `Retry-After`) and OpenAI's error body.
+ */
+export function renderError(error: WhetstoneError): HttpResponse {
+  return json(error.statusCode, errorBody(error.message, error.type, error.param, error.code), {
+    ...error.headers,
+  });
 }

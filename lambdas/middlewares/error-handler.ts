@@ -1,7 +1,7 @@
 import type middy from '@middy/core';
 import { z } from 'zod';
 import { InternalError, WhetstoneError } from '../../lib/core/errors';
-import { errorBody, json } from '../http/responses';
+import { renderError } from '../http/responses';
 import type { HttpEvent, HttpResponse } from '../http/types';
 import { parseOptions } from './options';
 
@@ -50,9 +50,7 @@ export function errorHandler(
             : String(cause),
       });
     }
-    request.response = json(error.statusCode, errorBody(error.message, error.type, error.param, error.code), {
-      ...error.headers,
-    });
+    request.response = renderError(error);
   };
 
   return { onError: errorHandlerOnError };

@@ -1,4 +1,4 @@
-import { DEFAULT_TEAM, startPlatform } from '../local/platform';
+import { DEFAULT_TEAM, type Platform, startPlatform } from '../local/platform';
 import { JavaMissingError } from '../local/services/dynamodb-local';
 
 export interface StartOptions {
@@ -7,11 +7,49 @@ export interface StartOptions {
   readonly verbose: boolean;
 }
 
-/** `whet start`: serves the platform until Ctrl-C, then stops every child process. */
+/**
+ * `whet start`: serves the platform until Ctrl-C (or SIGTERM, or a closed terminal's SIGHUP),
+ * then stops every child process. The signal handlers go in before the start, which takes
+ * seconds: a signal during it would otherwise kill this process and leave DynamoDB Local and the
+ * S3 server running unowned. Such a signal stops the platform as soon as it is up (a start that
+ * fails instead has stopped its children itself).
+ */
 export async function runStart(options: StartOptions): Promise<void> {
-  let platform: Awaited<ReturnType<typeof startPlatform>>;
+  let received: NodeJS.Signals | undefined;
+  let wake: (() => void) | undefined;
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (received) return;
+    received = signal;
+    console.log(`\n${signal}: stopping`);
+    wake?.();
+  };
+  const signals: readonly NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
+  for (const signal of signals) process.on(signal, onSignal);
+  // A closed terminal or pipe fails every write; that must not crash the stop half-way.
+  const ignoreWriteError = () => undefined;
+  process.stdout.on('error', ignoreWriteError);
+  process.stderr.on('error', ignoreWriteError);
   try {
-    platform = await startPlatform({
+    const platform = await start(options, () => received !== undefined);
+    if (!platform) return;
+    if (!received) {
+      announce(platform);
+      await new Promise<void>((resolve) => {
+        wake = resolve;
+      });
+    }
+    await platform.stop().catch((error: unknown) => console.error(error));
+  } finally {
+    for (const signal of signals) process.off(signal, onSignal);
+    process.stdout.off('error', ignoreWriteError);
+    process.stderr.off('error', ignoreWriteError);
+  }
+}
+
+/** The started platform, or undefined when the start failed in a way already reported. */
+async function start(options: StartOptions, interrupted: () => boolean): Promise<Platform | undefined> {
+  try {
+    return await startPlatform({
       dataDir: options.dataDir,
       port: options.port,
       log: options.verbose ? (line) => console.log(line) : () => undefined,
@@ -20,30 +58,34 @@ export async function runStart(options: StartOptions): Promise<void> {
     if (error instanceof JavaMissingError) {
       console.error(error.message);
       process.exitCode = 1;
-      return;
+      return undefined;
+    }
+    // Stopping was asked for anyway; a start that failed meanwhile (a child hit by the same
+    // Ctrl-C, say) is worth a line, not a failure.
+    if (interrupted()) {
+      console.error(`The start did not finish: ${error instanceof Error ? error.message : String(error)}`);
+      return undefined;
     }
     throw error;
   }
+}
+
+function announce(platform: Platform): void {
   console.log(`Whetstone is serving ${platform.url} (data in ${platform.dataDir})`);
+  const credentialsPath = `${platform.dataDir}/credentials`;
   if (platform.createdOwnerKey) {
     console.log(
-      `Created team '${DEFAULT_TEAM}' and its owner key (shown once; also saved in ${platform.dataDir}/credentials):`,
+      platform.createdTeam
+        ? `Created team '${DEFAULT_TEAM}' and its owner key (shown once; also saved in ${credentialsPath}):`
+        : `Created a new owner key for team '${DEFAULT_TEAM}', which had no credentials file and no live owner key (shown once; also saved in ${credentialsPath}):`,
     );
     console.log(`  ${platform.createdOwnerKey}`);
   } else if (platform.credentials) {
-    console.log(`The owner key is in ${platform.dataDir}/credentials`);
+    console.log(`The owner key is in ${credentialsPath}`);
+  } else {
+    console.log(
+      `There is no ${credentialsPath}; team '${DEFAULT_TEAM}' still has a live owner key: use the one shown when it was made.`,
+    );
   }
   console.log('Press Ctrl-C to stop.');
-
-  await new Promise<void>((resolve) => {
-    const shutdown = (signal: string) => {
-      console.log(`\n${signal}: stopping`);
-      platform.stop().then(resolve, (error: unknown) => {
-        console.error(error);
-        resolve();
-      });
-    };
-    process.once('SIGINT', () => shutdown('SIGINT'));
-    process.once('SIGTERM', () => shutdown('SIGTERM'));
-  });
 }

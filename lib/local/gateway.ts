@@ -8,7 +8,19 @@ import type {
   APIGatewayRequestAuthorizerEvent,
   Context,
 } from 'aws-lambda';
+import { renderError } from '../../lambdas/http/responses';
 import type { RouteDefinition } from '../../lambdas/routes';
+import {
+  AuthenticationError,
+  InternalError,
+  InvalidRequestError,
+  MethodNotAllowedError,
+  NotFoundError,
+  PayloadTooLargeError,
+  PermissionDeniedError,
+  RateLimitError,
+  type WhetstoneError,
+} from '../core/errors';
 import { authorizerEvent, type IncomingCall, lambdaContext, proxyEvent } from './api-gateway-events';
 import type { TokenBucketLimiter } from './rate-limiter';
 
@@ -61,17 +73,19 @@ export function createGateway(options: GatewayOptions): Server {
       .map((route) => ({ route, match: route.pattern.exec(url.pathname) }))
       .filter((candidate) => candidate.match !== null);
     if (matches.length === 0) {
-      return sendError(response, 404, `Unknown request URL: ${method} ${url.pathname}.`, 'unknown_url');
+      return sendError(
+        response,
+        new NotFoundError(`Unknown request URL: ${method} ${url.pathname}.`, { code: 'unknown_url' }),
+      );
     }
     const chosen = matches.find((candidate) => candidate.route.definition.method === method);
     if (!chosen?.match) {
       const allowed = matches.map((candidate) => candidate.route.definition.method).join(', ');
-      response.setHeader('Allow', allowed);
       return sendError(
         response,
-        405,
-        `${method} is not allowed on ${url.pathname}; use ${allowed}.`,
-        'method_not_allowed',
+        new MethodNotAllowedError(`${method} is not allowed on ${url.pathname}; use ${allowed}.`, {
+          headers: { Allow: allowed },
+        }),
       );
     }
     const { definition, names } = chosen.route;
@@ -83,10 +97,10 @@ export function createGateway(options: GatewayOptions): Server {
       } catch {
         return sendError(
           response,
-          400,
-          `The path parameter ${name} is not valid percent-encoding.`,
-          'invalid_path',
-          name,
+          new InvalidRequestError(`The path parameter ${name} is not valid percent-encoding.`, {
+            code: 'invalid_path',
+            param: name,
+          }),
         );
       }
     }
@@ -108,37 +122,39 @@ export function createGateway(options: GatewayOptions): Server {
       if (error instanceof Error && error.message === 'Unauthorized') {
         return sendError(
           response,
-          401,
-          'Incorrect or missing API key. Send it as `Authorization: Bearer <key>`.',
-          'invalid_api_key',
+          new AuthenticationError('Incorrect or missing API key. Send it as `Authorization: Bearer <key>`.'),
         );
       }
       throw error;
     }
     const allowed = verdict.policyDocument.Statement.some((statement) => statement.Effect === 'Allow');
-    if (!allowed) return sendError(response, 403, 'The API key may not call this route.', 'access_denied');
+    if (!allowed) {
+      return sendError(
+        response,
+        new PermissionDeniedError('The API key may not call this route.', { code: 'access_denied' }),
+      );
+    }
 
     const throttle = options.limiter.take(verdict.principalId);
     if (!throttle.allowed) {
-      response.setHeader('Retry-After', String(throttle.retryAfterSeconds));
       return sendError(
         response,
-        429,
-        `Too many requests for this API key; retry after ${throttle.retryAfterSeconds} s.`,
-        'rate_limit_exceeded',
-        null,
-        'rate_limit_error',
+        new RateLimitError(
+          `Too many requests for this API key; retry after ${throttle.retryAfterSeconds} s.`,
+          throttle.retryAfterSeconds,
+        ),
       );
     }
 
     const body = await readBody(request, options.maxBodyBytes);
     if (body === 'too_large') {
+      // The rest of the body is not read; the connection cannot carry another request.
       response.setHeader('Connection', 'close');
       return sendError(
         response,
-        413,
-        `The request body is larger than ${options.maxBodyBytes} bytes. Send large files with the Uploads API.`,
-        'payload_too_large',
+        new PayloadTooLargeError(
+          `The request body is larger than ${options.maxBodyBytes} bytes. Send large files with the Uploads API.`,
+        ),
       );
     }
     const authorizerContext = { ...(verdict.context ?? {}), principalId: verdict.principalId };
@@ -157,16 +173,12 @@ export function createGateway(options: GatewayOptions): Server {
         options.log(
           `gateway error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`,
         );
-        if (!response.headersSent)
+        if (!response.headersSent) {
           sendError(
             response,
-            500,
-            'The gateway failed to handle the request.',
-            'internal_error',
-            null,
-            'server_error',
+            new InternalError('The gateway failed to handle the request.', { code: 'internal_error' }),
           );
-        else response.destroy();
+        } else response.destroy();
       })
       .finally(() =>
         options.log(`${request.method} ${request.url} ${response.statusCode} ${Date.now() - started}ms`),
@@ -213,15 +225,9 @@ function send(response: ServerResponse, statusCode: number, body: unknown): void
   response.end(text);
 }
 
-function sendError(
-  response: ServerResponse,
-  statusCode: number,
-  message: string,
-  code: string,
-  param: string | null = null,
-  type = 'invalid_request_error',
-): void {
-  send(response, statusCode, { error: { message, type, param, code } });
+/** The gateway's own refusals, rendered exactly as a handler renders its errors. */
+function sendError(response: ServerResponse, error: WhetstoneError): void {
+  writeResult(response, renderError(error));
 }
 
 export function listeningUrl(server: Server): string {

@@ -2,6 +2,7 @@ import { mkdirSync } from 'node:fs';
 import type { Server } from 'node:http';
 import { join, resolve } from 'node:path';
 import { AUTHORIZER_MODULE, ROUTES } from '../../lambdas/routes';
+import type { ApiKeyStore } from '../adapters';
 import {
   type CredentialsFile,
   credentialsFilePath,
@@ -48,7 +49,12 @@ export interface Platform {
   readonly s3Endpoint: string;
   readonly table: string;
   readonly bucket: string;
-  /** The owner key, when this start made it (first start of the data dir). */
+  /** Whether this start made team `default` (first start of the data dir). */
+  readonly createdTeam: boolean;
+  /**
+   * The owner key, when this start made it: on first start, or when the credentials file was
+   * gone and team `default` had no live owner key left.
+   */
   readonly createdOwnerKey: string | undefined;
   readonly credentials: CredentialsFile | undefined;
   /** The child services, each stoppable on its own (diagnostics and fault-injection tests). */
@@ -56,14 +62,20 @@ export interface Platform {
   stop(): Promise<void>;
 }
 
+/** Set once a start has configured the environment the handlers read when they load. */
+let handlersConfigured = false;
+
 /**
  * Starts the whole platform on this machine: DynamoDB Local and the S3 server as child
  * processes on free ports, the table and bucket, the real handlers behind the local gateway,
  * and on first start team `default` with an owner key. Handlers read their configuration from
  * the environment when they load, exactly as in Lambda, so this sets it first; one platform per
- * process.
+ * process, even after the first one stopped or failed to start.
  */
 export async function startPlatform(options: PlatformOptions): Promise<Platform> {
+  if (handlersConfigured) {
+    throw new Error('one platform per process: handlers read their configuration once, when they load');
+  }
   const log = options.log ?? (() => undefined);
   const dataDir = resolve(options.dataDir);
   mkdirSync(dataDir, { recursive: true });
@@ -80,35 +92,13 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
   let server: Server | undefined;
   try {
     const [dynamodbPort, s3Port] = [await freePort(), await freePort()];
-    // Settle both before going on, so a failure of one never leaves the other running unowned.
-    const started = await Promise.allSettled([
-      startDynamoDbLocal({ dataDir: join(dataDir, 'dynamodb'), port: dynamodbPort }),
-      startS3Server({ dataDir: join(dataDir, 's3'), port: s3Port, bucket: BUCKET_NAME }),
-    ]);
-    for (const result of started) if (result.status === 'fulfilled') services.push(result.value);
-    const failure = started.find((result) => result.status === 'rejected');
-    if (failure) throw failure.reason;
-    const [dynamodb, s3] = services as [RunningService, RunningService];
-    log(`DynamoDB Local at ${dynamodb.endpoint}, S3 at ${s3.endpoint}`);
+    const dynamodbEndpoint = `http://127.0.0.1:${dynamodbPort}`;
+    const s3Endpoint = `http://127.0.0.1:${s3Port}`;
+    handlersConfigured = true;
+    configureHandlers(dynamodbEndpoint, s3Endpoint);
 
-    Object.assign(process.env, {
-      WHETSTONE_ENV: 'local',
-      WHETSTONE_TABLE: TABLE_NAME,
-      WHETSTONE_BUCKET: BUCKET_NAME,
-      AWS_ENDPOINT_URL_DYNAMODB: dynamodb.endpoint,
-      AWS_ENDPOINT_URL_S3: s3.endpoint,
-      AWS_REGION: REGION,
-      // s3rver's fixed credentials (DynamoDB Local accepts any); a developer's real keys stay out.
-      AWS_ACCESS_KEY_ID: 'S3RVER',
-      AWS_SECRET_ACCESS_KEY: 'S3RVER',
-    });
-    delete process.env.AWS_SESSION_TOKEN;
-    delete process.env.AWS_PROFILE;
-
-    if ((await ensureTable(dynamodb.endpoint, TABLE_NAME)) === 'created') log(`created table ${TABLE_NAME}`);
-    const { createdOwnerKey } = await bootstrap();
-
-    // Loaded only now: handlers read their configuration from the environment set above.
+    // The gateway listens before anything is started or written, so a taken port fails the
+    // start at once, and before an owner key exists that nobody could be told about.
     const load = async (module: string) =>
       ((await import(join(__dirname, '..', '..', 'lambdas', module))) as { handler: unknown }).handler;
     const routes = await Promise.all(
@@ -123,11 +113,22 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
       log,
     });
     const listening = server;
-    await new Promise<void>((resolveListen, rejectListen) => {
-      listening.once('error', rejectListen);
-      listening.listen(options.port, '127.0.0.1', () => resolveListen());
-    });
-    const url = listeningUrl(server);
+    await listen(listening, options.port);
+    const url = listeningUrl(listening);
+
+    // Settle both before going on, so a failure of one never leaves the other running unowned.
+    const started = await Promise.allSettled([
+      startDynamoDbLocal({ dataDir: join(dataDir, 'dynamodb'), port: dynamodbPort }),
+      startS3Server({ dataDir: join(dataDir, 's3'), port: s3Port, bucket: BUCKET_NAME }),
+    ]);
+    for (const result of started) if (result.status === 'fulfilled') services.push(result.value);
+    const failure = started.find((result) => result.status === 'rejected');
+    if (failure) throw failure.reason;
+    const [dynamodb, s3] = services as [RunningService, RunningService];
+    log(`DynamoDB Local at ${dynamodb.endpoint}, S3 at ${s3.endpoint}`);
+
+    if ((await ensureTable(dynamodb.endpoint, TABLE_NAME)) === 'created') log(`created table ${TABLE_NAME}`);
+    const { createdTeam, createdOwnerKey, credentials } = await bootstrap(dataDir, url, log);
 
     writeJsonFile(platformFilePath(dataDir), {
       url,
@@ -139,7 +140,6 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
       pid: process.pid,
       started_at: Math.floor(Date.now() / 1000),
     });
-    const credentials = refreshCredentials(dataDir, url, createdOwnerKey);
 
     let stopping: Promise<void> | undefined;
     return {
@@ -149,15 +149,13 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
       s3Endpoint: s3.endpoint,
       table: TABLE_NAME,
       bucket: BUCKET_NAME,
+      createdTeam,
       createdOwnerKey,
       credentials,
       services: { dynamodb, s3 },
       stop: () => {
         stopping ??= (async () => {
-          await new Promise<void>((resolveClose) => {
-            listening.close(() => resolveClose());
-            listening.closeAllConnections();
-          });
+          await closeServer(listening);
           await stopServices();
           removeFile(platformFilePath(dataDir));
         })();
@@ -165,38 +163,133 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
       },
     };
   } catch (error) {
-    server?.close();
+    if (server) await closeServer(server);
     await stopServices();
     throw error;
   }
 }
 
-/** Team `default` and its owner key, once per data dir. */
-async function bootstrap(): Promise<{ createdOwnerKey: string | undefined }> {
+/** The environment the handlers read when they load, as Lambda would set it. */
+function configureHandlers(dynamodbEndpoint: string, s3Endpoint: string): void {
+  Object.assign(process.env, {
+    WHETSTONE_ENV: 'local',
+    WHETSTONE_TABLE: TABLE_NAME,
+    WHETSTONE_BUCKET: BUCKET_NAME,
+    AWS_ENDPOINT_URL_DYNAMODB: dynamodbEndpoint,
+    AWS_ENDPOINT_URL_S3: s3Endpoint,
+    AWS_REGION: REGION,
+    // s3rver's fixed credentials (DynamoDB Local accepts any); a developer's real keys stay out.
+    AWS_ACCESS_KEY_ID: 'S3RVER',
+    AWS_SECRET_ACCESS_KEY: 'S3RVER',
+  });
+  delete process.env.AWS_SESSION_TOKEN;
+  delete process.env.AWS_PROFILE;
+}
+
+async function listen(server: Server, port: number): Promise<void> {
+  try {
+    await new Promise<void>((resolveListen, rejectListen) => {
+      server.once('error', rejectListen);
+      server.listen(port, '127.0.0.1', () => {
+        server.off('error', rejectListen);
+        resolveListen();
+      });
+    });
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    const reason =
+      code === 'EADDRINUSE'
+        ? 'the port is in use'
+        : code === 'EACCES'
+          ? 'permission denied'
+          : error instanceof Error
+            ? error.message
+            : String(error);
+    throw new Error(
+      `The gateway cannot listen on 127.0.0.1:${port}: ${reason}. ` +
+        'Choose another port with --port or WHETSTONE_PORT (0 picks a free one).',
+      { cause: error },
+    );
+  }
+}
+
+function closeServer(server: Server): Promise<void> {
+  return new Promise<void>((resolveClose) => {
+    server.close(() => resolveClose());
+    server.closeAllConnections();
+  });
+}
+
+/**
+ * Team `default`, and an owner key whenever nobody could hold one: on first start, and again
+ * when the credentials file is gone (or holds no key) while team `default` has no live owner
+ * key, as after a start that died between making the team and saving its key. A new key is
+ * saved the moment it exists, so no later failure can leave it known to nobody.
+ */
+async function bootstrap(
+  dataDir: string,
+  url: string,
+  log: (line: string) => void,
+): Promise<{
+  createdTeam: boolean;
+  createdOwnerKey: string | undefined;
+  credentials: CredentialsFile | undefined;
+}> {
   const { stores } = await import('../../lambdas/runtime/dependencies');
   const { createTeam } = await import('../../lambdas/teams/service');
   const { issueApiKey } = await import('../../lambdas/keys/service');
-  if (await stores.teams.get(DEFAULT_TEAM)) return { createdOwnerKey: undefined };
   const now = Date.now();
-  await createTeam(stores.teams, { id: DEFAULT_TEAM, name: 'Default team' }, now);
+  const createdTeam = !(await stores.teams.get(DEFAULT_TEAM));
+  if (createdTeam) await createTeam(stores.teams, { id: DEFAULT_TEAM, name: 'Default team' }, now);
+
+  const path = credentialsFilePath(dataDir);
+  const saved = savedCredentials(path, log);
+  if (saved) {
+    const credentials: CredentialsFile = { url, api_key: saved.api_key, team: saved.team };
+    writeJsonFile(path, credentials, 0o600);
+    return { createdTeam, createdOwnerKey: undefined, credentials };
+  }
+  if (await liveOwnerKeyExists(stores.apiKeys, Math.floor(now / 1000))) {
+    return { createdTeam, createdOwnerKey: undefined, credentials: undefined };
+  }
   const key = await issueApiKey(
     stores,
-    { team: DEFAULT_TEAM, role: 'owner', name: 'owner (first start)', createdBy: null },
+    {
+      team: DEFAULT_TEAM,
+      role: 'owner',
+      name: createdTeam ? 'owner (first start)' : 'owner (made at start: no credentials, no live owner key)',
+      createdBy: null,
+    },
     now,
   );
-  return { createdOwnerKey: key.value };
+  const credentials: CredentialsFile = { url, api_key: key.value, team: DEFAULT_TEAM };
+  writeJsonFile(path, credentials, 0o600);
+  return { createdTeam, createdOwnerKey: key.value, credentials };
 }
 
-function refreshCredentials(
-  dataDir: string,
-  url: string,
-  createdOwnerKey: string | undefined,
-): CredentialsFile | undefined {
-  const path = credentialsFilePath(dataDir);
-  const existing = readJsonFile(path, credentialsFileSchema);
-  const apiKey = createdOwnerKey ?? existing?.api_key;
-  if (!apiKey) return undefined;
-  const credentials: CredentialsFile = { url, api_key: apiKey, team: existing?.team ?? DEFAULT_TEAM };
-  writeJsonFile(path, credentials, 0o600);
-  return credentials;
+/** The saved owner key, if the credentials file is there and holds one. */
+function savedCredentials(path: string, log: (line: string) => void): CredentialsFile | undefined {
+  try {
+    const saved = readJsonFile(path, credentialsFileSchema);
+    return saved?.api_key ? saved : undefined;
+  } catch (error) {
+    log(`ignoring ${path}: ${error instanceof Error ? error.message : String(error)}`);
+    return undefined;
+  }
+}
+
+async function liveOwnerKeyExists(apiKeys: ApiKeyStore, nowSeconds: number): Promise<boolean> {
+  let after: string | undefined;
+  for (;;) {
+    const page = await apiKeys.listByTeam(DEFAULT_TEAM, { limit: 100, ...(after ? { after } : {}) });
+    const live = page.items.some(
+      (key) =>
+        key.role === 'owner' &&
+        key.revoked_at === null &&
+        (key.expires_at === null || key.expires_at > nowSeconds),
+    );
+    if (live) return true;
+    after = page.items.at(-1)?.id;
+    if (!page.hasMore || !after) return false;
+  }
 }

@@ -14,10 +14,14 @@ export async function freePort(): Promise<number> {
   });
 }
 
+/**
+ * Polls `probe` until it answers true. False means "not ready yet"; a thrown error means the
+ * thing will never be ready (its process died, say), so it ends the wait at once with that error.
+ */
 export async function waitFor(what: string, probe: () => Promise<boolean>, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
-    if (await probe().catch(() => false)) return;
+    if (await probe()) return;
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
   throw new Error(`${what} did not become ready within ${timeoutMs} ms`);

@@ -1,9 +1,10 @@
 /**
  * Child-process entry of the local S3 server. s3rver runs in its own process because its
  * listing cursors need `--openssl-legacy-provider`, which the rest of the platform should not get.
- * Usage: s3-server-main <port> <directory> <bucket>
+ * Usage: s3-server-main <port> <directory> <bucket>, with stdin a pipe from the parent.
  */
 import { rm } from 'node:fs/promises';
+import type { Server } from 'node:http';
 import { join } from 'node:path';
 import S3rver from 's3rver';
 
@@ -17,6 +18,7 @@ interface KoaContext {
 type KoaMiddleware = (context: KoaContext, next: () => Promise<void>) => Promise<void>;
 interface S3rverInternals {
   middleware: KoaMiddleware[];
+  httpServer?: Server;
   store: { getResourcePath(bucket: string, key: string | undefined, resource: string): string };
 }
 
@@ -57,6 +59,20 @@ server.run((error) => {
   console.log('ready');
 });
 
-const stop = () => server.close(() => process.exit(0));
+let stopping = false;
+const stop = () => {
+  if (stopping) return;
+  stopping = true;
+  server.close(() => process.exit(0));
+  // Clients keep idle connections open, and close() waits for every one of them.
+  internals.httpServer?.closeAllConnections();
+  // A close that never calls back (the server was still starting) must not keep us alive.
+  setTimeout(() => process.exit(0), 2_000).unref();
+};
 process.on('SIGTERM', stop);
 process.on('SIGINT', stop);
+// The parent holds our stdin open for as long as it lives; when it ends, the parent is gone
+// (even killed outright), so the server goes too instead of living on unowned.
+process.stdin.on('end', stop);
+process.stdin.on('close', stop);
+process.stdin.resume();

@@ -23,7 +23,8 @@ export async function startS3Server(options: {
       options.dataDir,
       options.bucket,
     ],
-    { stdio: ['ignore', 'pipe', 'pipe'], cwd: join(__dirname, '..', '..', '..') },
+    // stdin is a pipe the child watches: it stops when the pipe closes, i.e. when this process dies.
+    { stdio: ['pipe', 'pipe', 'pipe'], cwd: join(__dirname, '..', '..', '..') },
   );
   const tail = captureTail(child);
   let ready = false;
