@@ -21,6 +21,12 @@ export interface UploadServiceStores {
 
 const seconds = (now: number) => Math.floor(now / 1000);
 
+/**
+ * How long a completing request holds its upload: Lambda's longest run. Past it the request is
+ * known to have died, and the upload may be cancelled.
+ */
+const COMPLETION_LEASE_SECONDS = 15 * 60;
+
 /** S3's answers to a CompleteMultipartUpload whose part list is at fault, not the service. */
 const REFUSED_PART_ERRORS = ['InvalidPart', 'InvalidPartOrder', 'EntityTooSmall'] as const;
 
@@ -97,9 +103,22 @@ export async function getUpload(
 }
 
 /** Refuses anything but a pending, unexpired upload, saying which it is. */
+function completionAbandoned(upload: StoredUpload, now: number): boolean {
+  return upload.status === 'completing' && (upload.completing_until ?? 0) < seconds(now);
+}
+
 function requireOpen(upload: StoredUpload, now: number): void {
   const status = toUploadObject(upload, now).status;
   if (upload.status === 'completing') {
+    if (completionAbandoned(upload, now)) {
+      throw new ConflictError(
+        `Upload ${upload.id}'s completion was interrupted; cancel it and upload the file again.`,
+        {
+          param: 'upload_id',
+          code: 'upload_interrupted',
+        },
+      );
+    }
     throw new ConflictError(`Upload ${upload.id} is being completed.`, {
       param: 'upload_id',
       code: 'upload_completing',
@@ -294,7 +313,7 @@ async function assemble(
   md5: string | undefined,
   now: number,
 ): Promise<UploadObject> {
-  if (!(await stores.uploads.transition(team, upload.id, 'pending', 'completing'))) {
+  if (!(await stores.uploads.claimCompletion(team, upload.id, seconds(now) + COMPLETION_LEASE_SECONDS))) {
     requireOpen(await getUpload(stores, team, upload.id), now);
     throw new ConflictError(`Upload ${upload.id} changed while completing; retry.`, { param: 'upload_id' });
   }
@@ -357,13 +376,25 @@ export async function cancelUpload(
   now: number,
 ): Promise<UploadObject> {
   const upload = await getUpload(stores, team, uploadId);
+  const key = objectKeys.file(team, upload.file_id);
+  if (
+    completionAbandoned(upload, now) &&
+    (await stores.uploads.abandonCompletion(team, uploadId, seconds(now)))
+  ) {
+    // The dead request may or may not have had S3 join the parts: clear both possibilities.
+    await stores.objects.delete(key);
+    await stores.objects.abortMultipartUpload(key, upload.s3_upload_id).catch((error: unknown) => {
+      if (!isS3Error(error, 'NoSuchUpload')) throw error;
+    });
+    return toUploadObject({ ...upload, status: 'cancelled' }, now);
+  }
   requireOpen(upload, now);
   if (!(await stores.uploads.transition(team, uploadId, 'pending', 'cancelled'))) {
     requireOpen(await getUpload(stores, team, uploadId), now);
     // Pending again: a completion failed and rolled back meanwhile; the S3 upload is still live.
     throw new ConflictError(`Upload ${uploadId} changed while cancelling; retry.`, { param: 'upload_id' });
   }
-  await stores.objects.abortMultipartUpload(objectKeys.file(team, upload.file_id), upload.s3_upload_id);
+  await stores.objects.abortMultipartUpload(key, upload.s3_upload_id);
   return toUploadObject({ ...upload, status: 'cancelled' }, now);
 }
 

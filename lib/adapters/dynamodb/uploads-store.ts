@@ -25,6 +25,8 @@ export interface StoredUpload extends Omit<UploadObject, 'status' | 'file'> {
   /** `direct` parts arrive through the API; `presigned` parts go straight to S3. */
   readonly mode: 'direct' | 'presigned';
   readonly part_count: number;
+  /** While `completing`: until when the completing request holds the upload (epoch seconds). */
+  readonly completing_until?: number;
 }
 
 export interface StoredUploadPart {
@@ -58,6 +60,10 @@ export interface UploadStore {
     from: StoredUploadStatus,
     to: StoredUploadStatus,
   ): Promise<boolean>;
+  /** Claims a pending upload for one completing request, until `leaseUntil`; false when not pending. */
+  claimCompletion(team: string, uploadId: string, leaseUntil: number): Promise<boolean>;
+  /** Cancels an upload whose completing request outlived its lease (it died); false otherwise. */
+  abandonCompletion(team: string, uploadId: string, now: number): Promise<boolean>;
   /** Records the finished file and marks the upload completed, in one transaction. */
   complete(team: string, uploadId: string, file: FileObject): Promise<void>;
 }
@@ -171,15 +177,45 @@ export class DynamoUploadStore implements UploadStore {
     from: StoredUploadStatus,
     to: StoredUploadStatus,
   ): Promise<boolean> {
+    return this.conditionalUpdate(team, uploadId, {
+      UpdateExpression: 'SET #status = :to',
+      ConditionExpression: '#status = :from',
+      ExpressionAttributeValues: { ':from': from, ':to': to },
+    });
+  }
+
+  async claimCompletion(team: string, uploadId: string, leaseUntil: number): Promise<boolean> {
+    return this.conditionalUpdate(team, uploadId, {
+      UpdateExpression: 'SET #status = :completing, completing_until = :lease',
+      ConditionExpression: '#status = :pending',
+      ExpressionAttributeValues: { ':completing': 'completing', ':lease': leaseUntil, ':pending': 'pending' },
+    });
+  }
+
+  async abandonCompletion(team: string, uploadId: string, now: number): Promise<boolean> {
+    return this.conditionalUpdate(team, uploadId, {
+      UpdateExpression: 'SET #status = :cancelled',
+      ConditionExpression: '#status = :completing AND completing_until < :now',
+      ExpressionAttributeValues: { ':cancelled': 'cancelled', ':completing': 'completing', ':now': now },
+    });
+  }
+
+  private async conditionalUpdate(
+    team: string,
+    uploadId: string,
+    update: {
+      UpdateExpression: string;
+      ConditionExpression: string;
+      ExpressionAttributeValues: Record<string, unknown>;
+    },
+  ): Promise<boolean> {
     try {
       await this.client.send(
         new UpdateCommand({
           TableName: this.tableName,
           Key: keys.upload(team, uploadId),
-          UpdateExpression: 'SET #status = :to',
-          ConditionExpression: '#status = :from',
           ExpressionAttributeNames: { '#status': 'status' },
-          ExpressionAttributeValues: { ':from': from, ':to': to },
+          ...update,
         }),
       );
       return true;

@@ -1,6 +1,8 @@
 import { createHash } from 'node:crypto';
+import { DynamoDBClient, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import OpenAI, { toFile } from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { keys as tableKeys } from '../../../lib/adapters';
 import { chatDataset, startTestPlatform, type TestPlatform } from '../../helpers/platform';
 
 const MiB = 1024 * 1024;
@@ -163,6 +165,51 @@ describe('Uploads API', () => {
     });
     expect(lateComplete.status).toBe(409);
     expect((await platform.listObjects()).length).toBe(objectsBefore);
+  });
+
+  it('lets a completion that died be cancelled once its lease has passed, and not before', async () => {
+    // Prepare: two uploads left `completing` as by a request that died, one lease still running
+    const dynamodb = new DynamoDBClient({ endpoint: platform.platform.dynamodbEndpoint });
+    const markCompleting = async (uploadId: string, leaseUntil: number) => {
+      const key = tableKeys.upload('uploaders', uploadId);
+      await dynamodb.send(
+        new UpdateItemCommand({
+          TableName: platform.platform.table,
+          Key: { PK: { S: key.PK }, SK: { S: key.SK } },
+          UpdateExpression: 'SET #status = :completing, completing_until = :lease',
+          ExpressionAttributeNames: { '#status': 'status' },
+          ExpressionAttributeValues: {
+            ':completing': { S: 'completing' },
+            ':lease': { N: String(leaseUntil) },
+          },
+        }),
+      );
+    };
+    const now = Math.floor(Date.now() / 1000);
+    const dead = await createUpload(10);
+    const live = await createUpload(10);
+    const part = (await (await addPart(dead.id, Buffer.from('0123456789'))).json()) as { id: string };
+    await markCompleting(dead.id, now - 1);
+    await markCompleting(live.id, now + 600);
+    const objectsBefore = await platform.listObjects();
+
+    // Act
+    const retry = await complete(dead.id, { part_ids: [part.id] });
+    const cancelDead = await platform.call(key, 'POST', `/v1/uploads/${dead.id}/cancel`);
+    const cancelLive = await platform.call(key, 'POST', `/v1/uploads/${live.id}/cancel`);
+
+    // Assess
+    expect(retry.status).toBe(409);
+    expect(((await retry.json()) as ErrorBody).error).toMatchObject({
+      message: `Upload ${dead.id}'s completion was interrupted; cancel it and upload the file again.`,
+      code: 'upload_interrupted',
+    });
+    expect(cancelDead.status).toBe(200);
+    expect(((await cancelDead.json()) as Upload).status).toBe('cancelled');
+    expect(cancelLive.status).toBe(409);
+    expect(((await cancelLive.json()) as ErrorBody).error.code).toBe('upload_completing');
+    expect(await platform.listObjects()).toEqual(objectsBefore);
+    dynamodb.destroy();
   });
 
   it('refuses a second completion of a completed upload', async () => {
