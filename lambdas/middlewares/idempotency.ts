@@ -28,7 +28,8 @@ export type IdempotencyOptions = z.input<typeof optionsSchema>;
 
 const defaults = {
   ttlSeconds: 24 * 60 * 60,
-  lockSeconds: 5 * 60,
+  // Lambda's longest run, so a live request never loses its key to a retry.
+  lockSeconds: 15 * 60,
   replay: 'response' as const,
   now: () => Date.now(),
   logger: (message: string, details: Record<string, unknown>) =>
@@ -55,7 +56,7 @@ export function idempotency(
     optionsSchema,
     { ...defaults, ...options },
   );
-  const claimed = new WeakMap<object, string>();
+  const claimed = new WeakMap<object, { readonly key: string; readonly token: string }>();
 
   const idempotencyBefore: middy.MiddlewareFn<HttpEvent, HttpResponse, Error, RouteContext> = async (
     request,
@@ -75,16 +76,17 @@ export function idempotency(
     const scopedKey = `${keyId}#${key}`;
     const fingerprint = fingerprintOf(action, request.context.input);
     const nowSeconds = Math.floor(now() / 1000);
-    const existing = await store.claim(team, scopedKey, {
+    const claim = await store.claim(team, scopedKey, {
       fingerprint,
       now: nowSeconds,
       expiresAt: nowSeconds + ttlSeconds,
       lockedUntil: nowSeconds + lockSeconds,
     });
-    if (existing === undefined) {
-      claimed.set(request.context, scopedKey);
+    if (claim.claimed) {
+      claimed.set(request.context, { key: scopedKey, token: claim.token });
       return;
     }
+    const { existing } = claim;
     if (existing.fingerprint !== fingerprint) {
       throw new ConflictError(
         `${IDEMPOTENCY_HEADER} '${key}' was already used with a different request; use a new key for a new request.`,
@@ -117,22 +119,24 @@ export function idempotency(
   const idempotencyAfter: middy.MiddlewareFn<HttpEvent, HttpResponse, Error, RouteContext> = async (
     request,
   ) => {
-    const key = claimed.get(request.context);
-    if (key === undefined || !request.response) return;
+    const held = claimed.get(request.context);
+    if (held === undefined || !request.response) return;
     const { statusCode, headers, body } = request.response;
-    const kept =
-      replay === 'refuse'
-        ? { statusCode, headers: {}, body: String((JSON.parse(body) as { id?: unknown }).id ?? 'a resource') }
-        : {
-            statusCode,
-            headers: Object.fromEntries(
-              Object.entries(headers ?? {}).map(([name, value]) => [name, String(value)]),
-            ),
-            body,
-          };
     // The request took effect: failing it now would invite the retry that duplicates it.
     try {
-      await store.complete(request.context.principal.team, key, kept);
+      const kept =
+        replay === 'refuse'
+          ? { statusCode, headers: {}, body: createdId(body) }
+          : {
+              statusCode,
+              headers: Object.fromEntries(
+                Object.entries(headers ?? {}).map(([name, value]) => [name, String(value)]),
+              ),
+              body,
+            };
+      if (!(await store.complete(request.context.principal.team, held.key, held.token, kept))) {
+        logger('idempotency claim lapsed before the request finished', { action });
+      }
     } catch (error) {
       logger('idempotency record not completed', { action, error: String(error) });
     }
@@ -141,17 +145,27 @@ export function idempotency(
   const idempotencyOnError: middy.MiddlewareFn<HttpEvent, HttpResponse, Error, RouteContext> = async (
     request,
   ) => {
-    const key = claimed.get(request.context);
-    if (key === undefined) return;
+    const held = claimed.get(request.context);
+    if (held === undefined) return;
     // The lock lapses by itself; the caller must still get the error the request ended with.
     try {
-      await store.release(request.context.principal.team, key);
+      await store.release(request.context.principal.team, held.key, held.token);
     } catch (error) {
       logger('idempotency key not released', { action, error: String(error) });
     }
   };
 
   return { before: idempotencyBefore, after: idempotencyAfter, onError: idempotencyOnError };
+}
+
+/** What a non-replayable response made, to name it in the refusal of a repeat. */
+function createdId(body: string): string {
+  try {
+    const id = (JSON.parse(body) as { id?: unknown }).id;
+    return typeof id === 'string' ? id : 'a resource';
+  } catch {
+    return 'a resource';
+  }
 }
 
 function fingerprintOf(action: string, input: unknown): string {

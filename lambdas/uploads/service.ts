@@ -184,7 +184,13 @@ export async function addPart(
     );
   } catch (error) {
     // A cancel or completion between the reservation and the S3 call ends the S3 upload first.
-    if (isS3Error(error, 'NoSuchUpload')) requireOpen(await getUpload(stores, team, uploadId), now);
+    if (isS3Error(error, 'NoSuchUpload')) {
+      requireOpen(await getUpload(stores, team, uploadId), now);
+      throw new ConflictError(`Upload ${uploadId} changed while adding a part; retry.`, {
+        param: 'upload_id',
+        cause: error,
+      });
+    }
     throw error;
   }
   const part: StoredUploadPart = {
@@ -196,6 +202,7 @@ export async function addPart(
   };
   if (!(await stores.uploads.putPart(team, uploadId, part))) {
     requireOpen(await getUpload(stores, team, uploadId), now);
+    throw new ConflictError(`Upload ${uploadId} changed while adding a part; retry.`, { param: 'upload_id' });
   }
   return { id: part.id, object: 'upload.part', created_at: part.created_at, upload_id: uploadId };
 }
@@ -321,14 +328,17 @@ async function assemble(
   try {
     await stores.objects.completeMultipartUpload(key, upload.s3_upload_id, parts);
   } catch (error) {
-    await stores.uploads.transition(team, upload.id, 'completing', 'pending');
-    if (isS3Error(error, ...REFUSED_PART_ERRORS)) {
-      throw new InvalidRequestError(`S3 refused to join the parts: ${(error as Error).message}`, {
-        param: 'parts',
-        cause: error,
-      });
+    if (!isS3Error(error, ...REFUSED_PART_ERRORS)) {
+      // S3 may have joined the parts before the failure: the upload can no longer be trusted to
+      // complete, so it is left for cancel to clear at once.
+      await stores.uploads.endCompletionLease(team, upload.id);
+      throw error;
     }
-    throw error;
+    await stores.uploads.transition(team, upload.id, 'completing', 'pending');
+    throw new InvalidRequestError(`S3 refused to join the parts: ${(error as Error).message}`, {
+      param: 'parts',
+      cause: error,
+    });
   }
   try {
     // A cheap HEAD first: presigned parts are not size-checked by S3, so the joined object can be
@@ -377,25 +387,36 @@ export async function cancelUpload(
 ): Promise<UploadObject> {
   const upload = await getUpload(stores, team, uploadId);
   const key = objectKeys.file(team, upload.file_id);
-  if (
-    completionAbandoned(upload, now) &&
-    (await stores.uploads.abandonCompletion(team, uploadId, seconds(now)))
-  ) {
-    // The dead request may or may not have had S3 join the parts: clear both possibilities.
+  const changed = () =>
+    new ConflictError(`Upload ${uploadId} changed while cancelling; retry.`, { param: 'upload_id' });
+  if (completionAbandoned(upload, now)) {
+    // The dead request may or may not have had S3 join the parts: both are cleared before the
+    // upload is marked, so a failure here leaves it cancellable again.
     await stores.objects.delete(key);
-    await stores.objects.abortMultipartUpload(key, upload.s3_upload_id).catch((error: unknown) => {
-      if (!isS3Error(error, 'NoSuchUpload')) throw error;
-    });
+    await abortMultipartUpload(stores.objects, key, upload.s3_upload_id);
+    if (!(await stores.uploads.abandonCompletion(team, uploadId, seconds(now)))) {
+      requireOpen(await getUpload(stores, team, uploadId), now);
+      throw changed();
+    }
     return toUploadObject({ ...upload, status: 'cancelled' }, now);
   }
   requireOpen(upload, now);
   if (!(await stores.uploads.transition(team, uploadId, 'pending', 'cancelled'))) {
     requireOpen(await getUpload(stores, team, uploadId), now);
     // Pending again: a completion failed and rolled back meanwhile; the S3 upload is still live.
-    throw new ConflictError(`Upload ${uploadId} changed while cancelling; retry.`, { param: 'upload_id' });
+    throw changed();
   }
-  await stores.objects.abortMultipartUpload(key, upload.s3_upload_id);
+  await abortMultipartUpload(stores.objects, key, upload.s3_upload_id);
   return toUploadObject({ ...upload, status: 'cancelled' }, now);
+}
+
+/** Aborting is idempotent in intent: an upload S3 no longer has is already gone. */
+async function abortMultipartUpload(objects: ObjectStore, key: string, s3UploadId: string): Promise<void> {
+  try {
+    await objects.abortMultipartUpload(key, s3UploadId);
+  } catch (error) {
+    if (!isS3Error(error, 'NoSuchUpload')) throw error;
+  }
 }
 
 /** Part size for presigned uploads: 64 MiB, or larger when that would need more than S3's 10,000 parts. */

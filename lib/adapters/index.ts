@@ -3,6 +3,7 @@ export { type AuditStore, DynamoAuditStore } from './dynamodb/audit-store';
 export { createDocumentClient, type DocumentClientOptions } from './dynamodb/client';
 export { DynamoFileStore, type FileListQuery, type FileStore } from './dynamodb/files-store';
 export {
+  type ClaimResult,
   DynamoIdempotencyStore,
   type IdempotencyClaim,
   type IdempotencyRecord,

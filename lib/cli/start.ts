@@ -18,7 +18,8 @@ export async function runStart(options: StartOptions): Promise<void> {
   let received: NodeJS.Signals | undefined;
   let wake: (() => void) | undefined;
   const onSignal = (signal: NodeJS.Signals) => {
-    if (received) return;
+    // A second signal means the stop itself is stuck: leave now (children get their own signal).
+    if (received) process.exit(130);
     received = signal;
     console.log(`\n${signal}: stopping`);
     wake?.();

@@ -3,6 +3,7 @@ import type { Server } from 'node:http';
 import { join, resolve } from 'node:path';
 import { AUTHORIZER_MODULE, ROUTES } from '../../lambdas/routes';
 import type { ApiKeyStore } from '../adapters';
+import { parseApiKey, secretMatches } from '../core/auth';
 import {
   type CredentialsFile,
   credentialsFilePath,
@@ -244,12 +245,14 @@ async function bootstrap(
 
   const path = credentialsFilePath(dataDir);
   const saved = savedCredentials(path, log);
-  if (saved) {
+  const nowSeconds = Math.floor(now / 1000);
+  if (saved && (await isLiveOwnerKey(stores.apiKeys, saved.api_key, nowSeconds))) {
     const credentials: CredentialsFile = { url, api_key: saved.api_key, team: saved.team };
     writeJsonFile(path, credentials, 0o600);
     return { createdTeam, createdOwnerKey: undefined, credentials };
   }
-  if (await liveOwnerKeyExists(stores.apiKeys, Math.floor(now / 1000))) {
+  if (saved) log(`the key saved in ${path} is no longer a live owner key`);
+  if (await liveOwnerKeyExists(stores.apiKeys, nowSeconds)) {
     return { createdTeam, createdOwnerKey: undefined, credentials: undefined };
   }
   const key = await issueApiKey(
@@ -276,6 +279,20 @@ function savedCredentials(path: string, log: (line: string) => void): Credential
     log(`ignoring ${path}: ${error instanceof Error ? error.message : String(error)}`);
     return undefined;
   }
+}
+
+/** Whether a saved key would still pass the authorizer as an owner. */
+async function isLiveOwnerKey(apiKeys: ApiKeyStore, value: string, nowSeconds: number): Promise<boolean> {
+  const parsed = parseApiKey(value);
+  const stored = parsed ? await apiKeys.get(parsed.keyId) : undefined;
+  return (
+    parsed !== null &&
+    stored !== undefined &&
+    secretMatches(parsed.secret, stored.secret_hash) &&
+    stored.role === 'owner' &&
+    stored.revoked_at === null &&
+    (stored.expires_at === null || stored.expires_at > nowSeconds)
+  );
 }
 
 async function liveOwnerKeyExists(apiKeys: ApiKeyStore, nowSeconds: number): Promise<boolean> {

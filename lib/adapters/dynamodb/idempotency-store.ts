@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import {
   DeleteCommand,
   type DynamoDBDocumentClient,
@@ -33,12 +34,18 @@ export interface IdempotencyClaim {
   readonly lockedUntil: number;
 }
 
+/** A claim names its holder by a random token, so only the request that made it can settle it. */
+export type ClaimResult =
+  | { readonly claimed: true; readonly token: string }
+  | { readonly claimed: false; readonly existing: IdempotencyRecord };
+
 export interface IdempotencyStore {
-  /** Claims the key for this request; returns the existing record when the key was already used. */
-  claim(team: string, key: string, claim: IdempotencyClaim): Promise<IdempotencyRecord | undefined>;
-  complete(team: string, key: string, response: StoredResponse): Promise<void>;
-  /** Frees a key whose request failed, so a retry runs afresh. */
-  release(team: string, key: string): Promise<void>;
+  /** Claims the key for this request, or returns the record of the request that holds or used it. */
+  claim(team: string, key: string, claim: IdempotencyClaim): Promise<ClaimResult>;
+  /** Keeps the response for replays; false when the claim was no longer this request's. */
+  complete(team: string, key: string, token: string, response: StoredResponse): Promise<boolean>;
+  /** Frees a key whose request failed, so a retry runs afresh; a claim taken over since is left alone. */
+  release(team: string, key: string, token: string): Promise<void>;
 }
 
 export class DynamoIdempotencyStore implements IdempotencyStore {
@@ -47,53 +54,75 @@ export class DynamoIdempotencyStore implements IdempotencyStore {
     private readonly tableName: string,
   ) {}
 
-  async claim(team: string, key: string, claim: IdempotencyClaim): Promise<IdempotencyRecord | undefined> {
+  async claim(team: string, key: string, claim: IdempotencyClaim): Promise<ClaimResult> {
+    // A record can vanish between a refused put and the read (its holder released it): try again.
+    for (let attempt = 0; attempt < 3; attempt++) {
+      const token = randomUUID();
+      try {
+        await this.client.send(
+          new PutCommand({
+            TableName: this.tableName,
+            Item: {
+              ...keys.idempotency(team, key),
+              entity: 'idempotency',
+              key,
+              fingerprint: claim.fingerprint,
+              state: 'in_progress',
+              claim_token: token,
+              locked_until: claim.lockedUntil,
+              [TTL_ATTRIBUTE]: claim.expiresAt,
+            },
+            // DynamoDB's TTL deletes lazily, so an aged-out record must not block its key meanwhile;
+            // nor may the claim of a request that died before finishing.
+            ConditionExpression:
+              'attribute_not_exists(PK) OR #ttl < :now OR (#state = :in_progress AND locked_until < :now)',
+            ExpressionAttributeNames: { '#ttl': TTL_ATTRIBUTE, '#state': 'state' },
+            ExpressionAttributeValues: { ':now': claim.now, ':in_progress': 'in_progress' },
+          }),
+        );
+        return { claimed: true, token };
+      } catch (error) {
+        if (!isConditionalCheckFailure(error)) throw error;
+      }
+      const output = await this.client.send(
+        new GetCommand({ TableName: this.tableName, Key: keys.idempotency(team, key), ConsistentRead: true }),
+      );
+      if (output.Item) return { claimed: false, existing: fromItem<IdempotencyRecord>(output.Item) };
+    }
+    throw new Error(`idempotency key ${key} kept changing hands; gave up claiming it`);
+  }
+
+  async complete(team: string, key: string, token: string, response: StoredResponse): Promise<boolean> {
     try {
       await this.client.send(
-        new PutCommand({
+        new UpdateCommand({
           TableName: this.tableName,
-          Item: {
-            ...keys.idempotency(team, key),
-            entity: 'idempotency',
-            key,
-            fingerprint: claim.fingerprint,
-            state: 'in_progress',
-            locked_until: claim.lockedUntil,
-            [TTL_ATTRIBUTE]: claim.expiresAt,
-          },
-          // DynamoDB's TTL deletes lazily, so an aged-out record must not block its key meanwhile;
-          // nor may the claim of a request that died before finishing.
-          ConditionExpression:
-            'attribute_not_exists(PK) OR #ttl < :now OR (#state = :in_progress AND locked_until < :now)',
-          ExpressionAttributeNames: { '#ttl': TTL_ATTRIBUTE, '#state': 'state' },
-          ExpressionAttributeValues: { ':now': claim.now, ':in_progress': 'in_progress' },
+          Key: keys.idempotency(team, key),
+          UpdateExpression: 'SET #state = :completed, #response = :response',
+          ConditionExpression: 'claim_token = :token',
+          ExpressionAttributeNames: { '#state': 'state', '#response': 'response' },
+          ExpressionAttributeValues: { ':completed': 'completed', ':response': response, ':token': token },
         }),
       );
-      return undefined;
+      return true;
+    } catch (error) {
+      if (isConditionalCheckFailure(error)) return false;
+      throw error;
+    }
+  }
+
+  async release(team: string, key: string, token: string): Promise<void> {
+    try {
+      await this.client.send(
+        new DeleteCommand({
+          TableName: this.tableName,
+          Key: keys.idempotency(team, key),
+          ConditionExpression: 'claim_token = :token',
+          ExpressionAttributeValues: { ':token': token },
+        }),
+      );
     } catch (error) {
       if (!isConditionalCheckFailure(error)) throw error;
     }
-    const output = await this.client.send(
-      new GetCommand({ TableName: this.tableName, Key: keys.idempotency(team, key), ConsistentRead: true }),
-    );
-    return output.Item ? fromItem<IdempotencyRecord>(output.Item) : undefined;
-  }
-
-  async complete(team: string, key: string, response: StoredResponse): Promise<void> {
-    await this.client.send(
-      new UpdateCommand({
-        TableName: this.tableName,
-        Key: keys.idempotency(team, key),
-        UpdateExpression: 'SET #state = :completed, #response = :response',
-        ExpressionAttributeNames: { '#state': 'state', '#response': 'response' },
-        ExpressionAttributeValues: { ':completed': 'completed', ':response': response },
-      }),
-    );
-  }
-
-  async release(team: string, key: string): Promise<void> {
-    await this.client.send(
-      new DeleteCommand({ TableName: this.tableName, Key: keys.idempotency(team, key) }),
-    );
   }
 }

@@ -62,6 +62,8 @@ export interface UploadStore {
   ): Promise<boolean>;
   /** Claims a pending upload for one completing request, until `leaseUntil`; false when not pending. */
   claimCompletion(team: string, uploadId: string, leaseUntil: number): Promise<boolean>;
+  /** Ends the lease of a completion that cannot tell how it ended, so the upload can be cancelled now. */
+  endCompletionLease(team: string, uploadId: string): Promise<boolean>;
   /** Cancels an upload whose completing request outlived its lease (it died); false otherwise. */
   abandonCompletion(team: string, uploadId: string, now: number): Promise<boolean>;
   /** Records the finished file and marks the upload completed, in one transaction. */
@@ -192,10 +194,20 @@ export class DynamoUploadStore implements UploadStore {
     });
   }
 
+  async endCompletionLease(team: string, uploadId: string): Promise<boolean> {
+    return this.conditionalUpdate(team, uploadId, {
+      UpdateExpression: 'SET completing_until = :ended',
+      ConditionExpression: '#status = :completing',
+      ExpressionAttributeValues: { ':ended': 0, ':completing': 'completing' },
+    });
+  }
+
   async abandonCompletion(team: string, uploadId: string, now: number): Promise<boolean> {
     return this.conditionalUpdate(team, uploadId, {
       UpdateExpression: 'SET #status = :cancelled',
-      ConditionExpression: '#status = :completing AND completing_until < :now',
+      // Records left completing before leases existed have none, and count as lapsed.
+      ConditionExpression:
+        '#status = :completing AND (attribute_not_exists(completing_until) OR completing_until < :now)',
       ExpressionAttributeValues: { ':cancelled': 'cancelled', ':completing': 'completing', ':now': now },
     });
   }

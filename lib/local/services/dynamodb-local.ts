@@ -43,8 +43,9 @@ export async function startDynamoDbLocal(options: {
     await waitFor(
       'DynamoDB Local',
       async () => {
-        if (child.exitCode !== null)
-          throw new Error(`DynamoDB Local exited with ${child.exitCode}:\n${tail()}`);
+        // A child killed by a signal has no exit code, only a signal code.
+        if (child.exitCode !== null || child.signalCode !== null)
+          throw new Error(`DynamoDB Local exited with ${child.exitCode ?? child.signalCode}:\n${tail()}`);
         return portOpen(options.port);
       },
       60_000,

@@ -35,8 +35,9 @@ export async function startS3Server(options: {
     await waitFor(
       'the S3 server',
       async () => {
-        if (child.exitCode !== null)
-          throw new Error(`the S3 server exited with ${child.exitCode}:\n${tail()}`);
+        // A child killed by a signal has no exit code, only a signal code.
+        if (child.exitCode !== null || child.signalCode !== null)
+          throw new Error(`the S3 server exited with ${child.exitCode ?? child.signalCode}:\n${tail()}`);
         return ready;
       },
       30_000,

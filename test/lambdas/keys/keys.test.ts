@@ -288,6 +288,7 @@ describe('API keys', () => {
       });
       expect(onFinance.status).toBe(403);
       expect(await canCall(owner.value)).toBe(200);
+      expect((await p.call(finance.value, 'GET', '/v1/whetstone/teams')).status).toBe(200);
     });
 
     it('refuses a cursor that is not a key id and a team that does not exist', async () => {

@@ -1,4 +1,6 @@
+import { DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { keys as tableKeys } from '../../../lib/adapters';
 import type { CreatedApiKey, ErrorBody, FileObject, Team } from '../../../lib/core/schemas';
 import { chatDataset, fileForm, startTestPlatform, type TestPlatform } from '../../helpers/platform';
 
@@ -205,6 +207,52 @@ describe('Idempotency-Key', () => {
       // Assess
       expect(response.status).toBe(409);
       expect(await response.json()).toEqual(reused('team-3'));
+    });
+  });
+
+  describe('when the request holding a key died', () => {
+    const plantClaim = async (idempotencyKey: string, lockedUntil: number) => {
+      const keyId = `key_${p.ownerKey.split('_')[1]}`;
+      const dynamodb = new DynamoDBClient({ endpoint: p.platform.dynamodbEndpoint });
+      const item = tableKeys.idempotency('default', `${keyId}#${idempotencyKey}`);
+      await dynamodb.send(
+        new PutItemCommand({
+          TableName: p.platform.table,
+          Item: {
+            PK: { S: item.PK },
+            SK: { S: item.SK },
+            entity: { S: 'idempotency' },
+            state: { S: 'in_progress' },
+            fingerprint: { S: 'of a request that died' },
+            claim_token: { S: 'dead' },
+            locked_until: { N: String(lockedUntil) },
+            expires_at_ttl: { N: String(Math.floor(Date.now() / 1000) + 3600) },
+          },
+        }),
+      );
+      dynamodb.destroy();
+    };
+
+    it('lets a retry run once the dead claim has lapsed, and not before', async () => {
+      // Prepare
+      const now = Math.floor(Date.now() / 1000);
+      await plantClaim('lapsed', now - 1);
+      await plantClaim('held', now + 600);
+
+      // Act
+      const afterLapse = await postJson('/v1/whetstone/teams', { id: 'after-lapse' }, 'lapsed');
+      const whileHeld = await postJson('/v1/whetstone/teams', { id: 'while-held' }, 'held');
+
+      // Assess
+      expect(afterLapse.status).toBe(200);
+      // The live claim keeps its key: the request is refused and makes nothing.
+      expect(whileHeld.status).toBe(409);
+      expect(((await whileHeld.json()) as ErrorBody).error.param).toBe('Idempotency-Key');
+      expect(
+        (await p.call(p.ownerKey, 'GET', '/v1/whetstone/teams?limit=100').then((r) => r.text())).includes(
+          'while-held',
+        ),
+      ).toBe(false);
     });
   });
 

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
-import { DynamoDBClient, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
+import { DynamoDBClient, GetItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
+import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import OpenAI, { toFile } from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { keys as tableKeys } from '../../../lib/adapters';
@@ -192,6 +193,22 @@ describe('Uploads API', () => {
     await markCompleting(dead.id, now - 1);
     await markCompleting(live.id, now + 600);
     const objectsBefore = await platform.listObjects();
+    // As if the dead request had had S3 join the parts before it died.
+    const record = await dynamodb.send(
+      new GetItemCommand({
+        TableName: platform.platform.table,
+        Key: {
+          PK: { S: tableKeys.upload('uploaders', dead.id).PK },
+          SK: { S: tableKeys.upload('uploaders', dead.id).SK },
+        },
+      }),
+    );
+    const s3 = new S3Client({ endpoint: platform.platform.s3Endpoint, forcePathStyle: true });
+    const joinedKey = `files/uploaders/${record.Item?.file_id?.S}`;
+    await s3.send(
+      new PutObjectCommand({ Bucket: platform.platform.bucket, Key: joinedKey, Body: '0123456789' }),
+    );
+    const objectsWithJoined = await platform.listObjects();
 
     // Act
     const retry = await complete(dead.id, { part_ids: [part.id] });
@@ -208,8 +225,10 @@ describe('Uploads API', () => {
     expect(((await cancelDead.json()) as Upload).status).toBe('cancelled');
     expect(cancelLive.status).toBe(409);
     expect(((await cancelLive.json()) as ErrorBody).error.code).toBe('upload_completing');
+    expect(objectsWithJoined).toContain(joinedKey);
     expect(await platform.listObjects()).toEqual(objectsBefore);
     dynamodb.destroy();
+    s3.destroy();
   });
 
   it('refuses a second completion of a completed upload', async () => {
