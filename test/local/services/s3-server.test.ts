@@ -65,15 +65,18 @@ describe('startS3Server', () => {
       parent.once('exit', () => resolveExit());
       parent.kill('SIGKILL');
     });
+    // The child closes its port first and exits after its connections drain: wait for both.
     let refused = false;
-    for (let attempt = 0; attempt < 50 && !refused; attempt += 1) {
+    let remaining = s3ServersFor(dataDir);
+    for (let attempt = 0; attempt < 100 && !(refused && remaining.length === 0); attempt += 1) {
+      await new Promise((resolveWait) => setTimeout(resolveWait, 100));
       refused = await portRefuses(port);
-      if (!refused) await new Promise((resolveWait) => setTimeout(resolveWait, 100));
+      remaining = s3ServersFor(dataDir);
     }
 
     // Assess
     expect(servedBefore).toBe(true);
     expect(refused).toBe(true);
-    expect(s3ServersFor(dataDir)).toEqual([]);
+    expect(remaining).toEqual([]);
   });
 });
