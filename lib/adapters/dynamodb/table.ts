@@ -12,7 +12,7 @@ import type { CreateTableCommandInput } from '@aws-sdk/client-dynamodb';
  * | upload        | TEAM#{team}         | UPLOAD#{upload_id}          |                       |          | get upload; part-number counter      |
  * | upload part   | TEAM#{team}         | UPLOAD#{upload_id}#PART#{n} |                       |          | list one upload's parts in order     |
  * | audit record  | TEAM#{team}         | AUDIT#{audit_id}            | AUDIT                 | {id}     | team's audit trail; owner's all-team |
- * | idempotency   | TEAM#{team}         | IDEMPOTENCY#{key}           |                       |          | replay or refuse a repeated POST     |
+ * | idempotency   | TEAM#{team}         | IDEMPOTENCY#{key_id}#{key}  |                       |          | replay or refuse a repeated POST     |
  *
  * Everything a team owns sits in the team's partition, so a read can only reach another team's
  * record by naming that team's partition key, which no handler derives from request input.
