@@ -1,9 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ErrorBody } from '../../lib/core/schemas';
 import { chatDataset, fileForm, startTestPlatform, type TestPlatform } from '../helpers/platform';
-
-interface ErrorBody {
-  error: { message: string; type: string; param: string | null; code: string | null };
-}
 
 /**
  * The platform with its stores failing under it: every failure is a clean 500 in the error

@@ -4,6 +4,7 @@ import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import OpenAI, { toFile } from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { keys as tableKeys } from '../../../lib/adapters';
+import type { ErrorBody } from '../../../lib/core/schemas';
 import { chatDataset, startTestPlatform, type TestPlatform } from '../../helpers/platform';
 
 const MiB = 1024 * 1024;
@@ -17,10 +18,6 @@ interface Upload {
   filename: string;
   file: { id: string; status: string; bytes: number; whetstone: { validation: { examples: number } } } | null;
 }
-interface ErrorBody {
-  error: { message: string; param: string | null; code: string | null; type: string };
-}
-
 /** A valid chat dataset of at least `minBytes` bytes. */
 function datasetOfAtLeast(minBytes: number): Buffer {
   const row = chatDataset(1);
