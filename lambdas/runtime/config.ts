@@ -1,6 +1,10 @@
+import { resolve } from 'node:path';
+import { z } from 'zod';
+import { GPU_TYPES, MARKETS } from '../../lib/core/schemas';
+
 /**
- * The handlers' configuration, read once when the module loads. A missing variable fails the
- * cold start with its name rather than the first request with a stack trace.
+ * The handlers' configuration, read once when the module loads. A missing or malformed variable
+ * fails the cold start with its name rather than the first request with a stack trace.
  */
 export interface RuntimeConfig {
   readonly tableName: string;
@@ -9,6 +13,36 @@ export interface RuntimeConfig {
   readonly environment: 'aws' | 'local';
   /** How long an `Idempotency-Key` is remembered. */
   readonly idempotencyTtlSeconds: number;
+  /** Jobs of one team launched at once; further jobs stay `queued` until one ends or pauses. */
+  readonly maxRunningJobsPerTeam: number;
+  readonly compute: BatchComputeConfig | LocalComputeConfig;
+  readonly webhooks: WebhookConfig;
+}
+
+/** One Batch queue and the job definition its jobs run with, per `{gpu_type}:{market}`. */
+export interface BatchComputeConfig {
+  readonly kind: 'batch';
+  readonly queues: Readonly<Record<string, { readonly queue: string; readonly jobDefinition: string }>>;
+}
+
+export interface LocalComputeConfig {
+  readonly kind: 'local';
+  /** Per-attempt trainer logs go under `{dataDir}/jobs/`. */
+  readonly dataDir: string;
+  /** The trainer's entry point, run with `node` (TypeScript through tsx's loader). */
+  readonly trainerEntry: string;
+  /** Trainer processes at once on this machine; further launches wait in the launcher's queue. */
+  readonly concurrency: number;
+}
+
+export interface WebhookConfig {
+  /** AWS: the SQS queue deliveries wait in between tries (required there to deliver). Local deliveries wait in process. */
+  readonly queueUrl: string | undefined;
+  /** AWS: job notifications also go to this EventBridge bus. */
+  readonly eventBusName: string | undefined;
+  /** First retry delay; each further try waits five times longer. */
+  readonly retryBaseSeconds: number;
+  readonly maxAttempts: number;
 }
 
 export class ConfigurationError extends Error {
@@ -21,6 +55,20 @@ export class ConfigurationError extends Error {
   }
 }
 
+const queueKey = z
+  .string()
+  .refine((key) => {
+    const [gpu, market, ...rest] = key.split(':');
+    return (
+      rest.length === 0 &&
+      (GPU_TYPES as readonly string[]).includes(gpu ?? '') &&
+      (MARKETS as readonly string[]).includes(market ?? '')
+    );
+  }, "keys must be '{gpu_type}:{market}', e.g. 'a10g:spot'");
+const queuesSchema = z
+  .record(queueKey, z.strictObject({ queue: z.string().min(1), jobDefinition: z.string().min(1) }))
+  .refine((queues) => Object.keys(queues).length > 0, 'must name at least one queue');
+
 export function loadConfig(env: NodeJS.ProcessEnv): RuntimeConfig {
   const environment = env.WHETSTONE_ENV ?? 'aws';
   if (environment !== 'aws' && environment !== 'local') {
@@ -31,6 +79,42 @@ export function loadConfig(env: NodeJS.ProcessEnv): RuntimeConfig {
     bucketName: required(env, 'WHETSTONE_BUCKET'),
     environment,
     idempotencyTtlSeconds: positiveInteger(env, 'WHETSTONE_IDEMPOTENCY_TTL_SECONDS', 24 * 60 * 60),
+    maxRunningJobsPerTeam: positiveInteger(env, 'WHETSTONE_MAX_RUNNING_JOBS_PER_TEAM', 4),
+    compute: environment === 'aws' ? batchCompute(env) : localCompute(env),
+    webhooks: {
+      queueUrl: env.WHETSTONE_WEBHOOK_QUEUE_URL || undefined,
+      eventBusName: env.WHETSTONE_EVENT_BUS || undefined,
+      retryBaseSeconds: positiveNumber(env, 'WHETSTONE_WEBHOOK_RETRY_BASE_SECONDS', 10),
+      maxAttempts: positiveInteger(env, 'WHETSTONE_WEBHOOK_MAX_ATTEMPTS', 6),
+    },
+  };
+}
+
+/** Only the AWS environment reads these, and only when a handler that needs them loads. */
+function batchCompute(env: NodeJS.ProcessEnv): BatchComputeConfig | LocalComputeConfig {
+  const name = 'WHETSTONE_JOB_QUEUES';
+  const value = env[name];
+  if (!value) return { kind: 'batch', queues: {} };
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(value);
+  } catch {
+    throw new ConfigurationError(name, 'must be JSON');
+  }
+  const queues = queuesSchema.safeParse(parsed);
+  if (!queues.success) {
+    const issue = queues.error.issues[0];
+    throw new ConfigurationError(name, `is invalid at '${issue?.path.join('.') ?? ''}': ${issue?.message}`);
+  }
+  return { kind: 'batch', queues: queues.data };
+}
+
+function localCompute(env: NodeJS.ProcessEnv): LocalComputeConfig {
+  return {
+    kind: 'local',
+    dataDir: resolve(env.WHETSTONE_DATA_DIR || '.whetstone'),
+    trainerEntry: resolve(env.WHETSTONE_TRAINER_ENTRY || resolve(__dirname, '..', '..', 'trainer', 'src', 'main.ts')),
+    concurrency: positiveInteger(env, 'WHETSTONE_LOCAL_CONCURRENCY', 2),
   };
 }
 
@@ -46,6 +130,16 @@ function positiveInteger(env: NodeJS.ProcessEnv, name: string, fallback: number)
   const parsed = Number(value);
   if (!Number.isInteger(parsed) || parsed <= 0) {
     throw new ConfigurationError(name, `must be a positive integer, not '${value}'`);
+  }
+  return parsed;
+}
+
+function positiveNumber(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
+  const value = env[name];
+  if (value === undefined || value === '') return fallback;
+  const parsed = Number(value);
+  if (!Number.isFinite(parsed) || parsed <= 0) {
+    throw new ConfigurationError(name, `must be a positive number, not '${value}'`);
   }
   return parsed;
 }

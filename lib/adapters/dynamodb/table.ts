@@ -13,6 +13,15 @@ import type { CreateTableCommandInput } from '@aws-sdk/client-dynamodb';
  * | upload part   | TEAM#{team}         | UPLOAD#{upload_id}#PART#{n} |                       |          | list one upload's parts in order     |
  * | audit record  | TEAM#{team}         | AUDIT#{audit_id}            | AUDIT                 | {id}     | team's audit trail; owner's all-team |
  * | idempotency   | TEAM#{team}         | IDEMPOTENCY#{key_id}#{key}  |                       |          | replay or refuse a repeated POST     |
+ * | job           | TEAM#{team}         | JOB#{job_id}                | TEAM#{team}#WAITING*  | {job_id} | get, list newest first; *only while  |
+ * |               |                     |                             |                       |          | waiting for a running-job slot       |
+ * | job slots     | TEAM#{team}         | JOBSLOTS                    |                       |          | team's count of launched jobs        |
+ * | job event     | TEAM#{team}         | JOBEVENT#{job_id}#{event_id}|                       |          | one job's events, newest first       |
+ * | checkpoint    | TEAM#{team}         | JOBCKPT#{job_id}#{ckpt_id}  |                       |          | one job's checkpoints, newest first  |
+ * | base model    | MODEL#{model_id}    | MODEL                       | MODELS                | {id}     | resolve a job's model; list models   |
+ * | tuned model   | TEAM#{team}         | FTMODEL#{model_name}        |                       |          | team's fine-tuned models             |
+ * | webhook       | TEAM#{team}         | WEBHOOK#{endpoint_id}       |                       |          | team's endpoints                     |
+ * | delivery      | TEAM#{team}         | WEBHOOKDELIVERY#{id}        |                       |          | team's delivery log, newest first    |
  *
  * Everything a team owns sits in the team's partition, so a read can only reach another team's
  * record by naming that team's partition key, which no handler derives from request input.
@@ -67,4 +76,23 @@ export const keys = {
   audit: (team: string, auditId: string) => ({ PK: `TEAM#${team}`, SK: `AUDIT#${auditId}` }),
   auditIndex: (auditId: string) => ({ GSI1PK: 'AUDIT', GSI1SK: auditId }),
   idempotency: (team: string, key: string) => ({ PK: `TEAM#${team}`, SK: `IDEMPOTENCY#${key}` }),
+  job: (team: string, jobId: string) => ({ PK: `TEAM#${team}`, SK: `JOB#${jobId}` }),
+  jobWaitingIndex: (team: string, jobId: string) => ({ GSI1PK: `TEAM#${team}#WAITING`, GSI1SK: jobId }),
+  jobSlots: (team: string) => ({ PK: `TEAM#${team}`, SK: 'JOBSLOTS' }),
+  jobEvent: (team: string, jobId: string, eventId: string) => ({
+    PK: `TEAM#${team}`,
+    SK: `JOBEVENT#${jobId}#${eventId}`,
+  }),
+  checkpoint: (team: string, jobId: string, checkpointId: string) => ({
+    PK: `TEAM#${team}`,
+    SK: `JOBCKPT#${jobId}#${checkpointId}`,
+  }),
+  baseModel: (modelId: string) => ({ PK: `MODEL#${modelId}`, SK: 'MODEL' }),
+  baseModelIndex: (modelId: string) => ({ GSI1PK: 'MODELS', GSI1SK: modelId }),
+  fineTunedModel: (team: string, name: string) => ({ PK: `TEAM#${team}`, SK: `FTMODEL#${name}` }),
+  webhook: (team: string, endpointId: string) => ({ PK: `TEAM#${team}`, SK: `WEBHOOK#${endpointId}` }),
+  webhookDelivery: (team: string, deliveryId: string) => ({
+    PK: `TEAM#${team}`,
+    SK: `WEBHOOKDELIVERY#${deliveryId}`,
+  }),
 } as const;

@@ -15,6 +15,9 @@ export const ID_PREFIXES = {
   uploadPart: 'part_',
   apiKey: 'key_',
   audit: 'audit_',
+  webhook: 'wh_',
+  webhookEvent: 'evt_',
+  webhookDelivery: 'whdel_',
 } as const;
 
 export type IdKind = keyof typeof ID_PREFIXES;

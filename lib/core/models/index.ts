@@ -1,0 +1,6 @@
+export {
+  type FineTunedModelNameParts,
+  fineTunedModelName,
+  isFineTunedModelName,
+  parseFineTunedModelName,
+} from './names';
