@@ -55,19 +55,29 @@ export class ConfigurationError extends Error {
   }
 }
 
-const queueKey = z
-  .string()
-  .refine((key) => {
-    const [gpu, market, ...rest] = key.split(':');
-    return (
-      rest.length === 0 &&
-      (GPU_TYPES as readonly string[]).includes(gpu ?? '') &&
-      (MARKETS as readonly string[]).includes(market ?? '')
-    );
-  }, "keys must be '{gpu_type}:{market}', e.g. 'a10g:spot'");
+function isQueueKey(key: string): boolean {
+  const [gpu, market, ...rest] = key.split(':');
+  return (
+    rest.length === 0 &&
+    (GPU_TYPES as readonly string[]).includes(gpu ?? '') &&
+    (MARKETS as readonly string[]).includes(market ?? '')
+  );
+}
 const queuesSchema = z
-  .record(queueKey, z.strictObject({ queue: z.string().min(1), jobDefinition: z.string().min(1) }))
-  .refine((queues) => Object.keys(queues).length > 0, 'must name at least one queue');
+  .record(z.string(), z.strictObject({ queue: z.string().min(1), jobDefinition: z.string().min(1) }))
+  .superRefine((queues, context) => {
+    if (Object.keys(queues).length === 0)
+      context.addIssue({ code: 'custom', message: 'must name at least one queue' });
+    for (const key of Object.keys(queues)) {
+      if (!isQueueKey(key)) {
+        context.addIssue({
+          code: 'custom',
+          path: [key],
+          message: "keys must be '{gpu_type}:{market}', e.g. 'a10g:spot'",
+        });
+      }
+    }
+  });
 
 export function loadConfig(env: NodeJS.ProcessEnv): RuntimeConfig {
   const environment = env.WHETSTONE_ENV ?? 'aws';
@@ -113,7 +123,9 @@ function localCompute(env: NodeJS.ProcessEnv): LocalComputeConfig {
   return {
     kind: 'local',
     dataDir: resolve(env.WHETSTONE_DATA_DIR || '.whetstone'),
-    trainerEntry: resolve(env.WHETSTONE_TRAINER_ENTRY || resolve(__dirname, '..', '..', 'trainer', 'src', 'main.ts')),
+    trainerEntry: resolve(
+      env.WHETSTONE_TRAINER_ENTRY || resolve(__dirname, '..', '..', 'trainer', 'src', 'main.ts'),
+    ),
     concurrency: positiveInteger(env, 'WHETSTONE_LOCAL_CONCURRENCY', 2),
   };
 }

@@ -182,7 +182,13 @@ export function decideControl(state: ControlState, action: ControlAction): Contr
     case 'cancel':
       if (desired === 'cancelled') return { kind: 'unchanged' };
       if (status === 'paused' || status === 'validating_files' || !state.computeRequested) {
-        return { kind: 'apply', desired: 'cancelled', status: 'cancelled', stopCompute: false, relaunch: false };
+        return {
+          kind: 'apply',
+          desired: 'cancelled',
+          status: 'cancelled',
+          stopCompute: false,
+          relaunch: false,
+        };
       }
       return { kind: 'apply', desired: 'cancelled', stopCompute: true, relaunch: false };
     case 'pause':

@@ -27,7 +27,8 @@ export function isFineTunedModelName(value: string): boolean {
 
 /** Reads a name made by `fineTunedModelName`; `undefined` for anything else. */
 export function parseFineTunedModelName(value: string): FineTunedModelNameParts | undefined {
-  const match = /^ft:([A-Za-z0-9][A-Za-z0-9._-]{0,95}):([a-z0-9-]{1,40}):([^:]*):([0-9a-hjkmnp-tv-z]{26})$/.exec(value);
+  const match =
+    /^ft:([A-Za-z0-9][A-Za-z0-9._-]{0,95}):([a-z0-9-]{1,40}):([^:]*):([0-9a-hjkmnp-tv-z]{26})$/.exec(value);
   if (!match) return undefined;
   const [, baseModel, team, suffix, id] = match as unknown as [string, string, string, string, string];
   if (suffix !== '' && !SUFFIX_PATTERN.test(suffix)) return undefined;

@@ -73,7 +73,12 @@ export const whetstoneOptionsSchema = z.strictObject({
   /** Stop the job when its cost reaches this many US dollars; `null`: no cap beyond the team budget. */
   max_cost_usd: z.number().positive().max(1_000_000).nullable().default(null),
   /** Limit on each attempt's run time. */
-  max_runtime_minutes: z.number().int().min(1).max(14 * 24 * 60).default(24 * 60),
+  max_runtime_minutes: z
+    .number()
+    .int()
+    .min(1)
+    .max(14 * 24 * 60)
+    .default(24 * 60),
 });
 export type WhetstoneOptionsInput = z.input<typeof whetstoneOptionsSchema>;
 export type WhetstoneOptions = z.infer<typeof whetstoneOptionsSchema>;
@@ -199,7 +204,10 @@ export const createJobRequestSchema = z
       .optional(),
     suffix: z
       .string()
-      .regex(SUFFIX_PATTERN, 'must be 1-64 letters, digits, dots, underscores or hyphens, starting with a letter or digit')
+      .regex(
+        SUFFIX_PATTERN,
+        'must be 1-64 letters, digits, dots, underscores or hyphens, starting with a letter or digit',
+      )
       .nullable()
       .optional(),
     seed: z.number().int().min(0).max(2_147_483_647).nullable().optional(),

@@ -4,7 +4,11 @@ import { unixSeconds } from './common';
 /** Base model ids: the name a job's `model` gives, and the folder under `models/` in the bucket. */
 export const BASE_MODEL_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,95}$/;
 /** Decoder architectures the engine trains (config.json `architectures[0]`). */
-export const SUPPORTED_ARCHITECTURES = ['LlamaForCausalLM', 'MistralForCausalLM', 'Qwen2ForCausalLM'] as const;
+export const SUPPORTED_ARCHITECTURES = [
+  'LlamaForCausalLM',
+  'MistralForCausalLM',
+  'Qwen2ForCausalLM',
+] as const;
 
 /** OpenAI's model object, with Whetstone's description of where it comes from. */
 export const modelObjectSchema = z.object({
