@@ -26,13 +26,39 @@ export const ROUTES: readonly RouteDefinition[] = [
     path: '/v1/whetstone/uploads/{upload_id}/complete',
     module: 'uploads/complete-presigned',
   },
+  { method: 'POST', path: '/v1/fine_tuning/jobs', module: 'jobs/create' },
+  { method: 'GET', path: '/v1/fine_tuning/jobs', module: 'jobs/list' },
+  { method: 'GET', path: '/v1/fine_tuning/jobs/{fine_tuning_job_id}', module: 'jobs/get' },
+  { method: 'POST', path: '/v1/fine_tuning/jobs/{fine_tuning_job_id}/cancel', module: 'jobs/cancel' },
+  { method: 'POST', path: '/v1/fine_tuning/jobs/{fine_tuning_job_id}/pause', module: 'jobs/pause' },
+  { method: 'POST', path: '/v1/fine_tuning/jobs/{fine_tuning_job_id}/resume', module: 'jobs/resume' },
+  { method: 'GET', path: '/v1/fine_tuning/jobs/{fine_tuning_job_id}/events', module: 'jobs/events' },
+  {
+    method: 'GET',
+    path: '/v1/fine_tuning/jobs/{fine_tuning_job_id}/checkpoints',
+    module: 'jobs/checkpoints',
+  },
   { method: 'POST', path: '/v1/whetstone/teams', module: 'teams/create' },
   { method: 'GET', path: '/v1/whetstone/teams', module: 'teams/list' },
   { method: 'POST', path: '/v1/whetstone/keys', module: 'keys/create' },
   { method: 'GET', path: '/v1/whetstone/keys', module: 'keys/list' },
   { method: 'DELETE', path: '/v1/whetstone/keys/{key_id}', module: 'keys/revoke' },
   { method: 'GET', path: '/v1/whetstone/audit', module: 'audit/list' },
+  { method: 'POST', path: '/v1/whetstone/webhooks', module: 'webhooks/create' },
+  { method: 'GET', path: '/v1/whetstone/webhooks', module: 'webhooks/list' },
+  { method: 'DELETE', path: '/v1/whetstone/webhooks/{webhook_id}', module: 'webhooks/delete' },
+  { method: 'GET', path: '/v1/whetstone/webhooks/deliveries', module: 'webhooks/deliveries' },
+  { method: 'GET', path: '/v1/models', module: 'models/list' },
+  { method: 'GET', path: '/v1/models/{model}', module: 'models/get' },
+  { method: 'DELETE', path: '/v1/models/{model}', module: 'models/delete' },
+  { method: 'POST', path: '/v1/whetstone/models', module: 'models/register' },
 ];
+
+/** Handlers invoked by events, not routes: module under lambdas/ -> what invokes it. */
+export const EVENT_HANDLERS = {
+  'events/batch-state-change': 'EventBridge rule: "Batch Job State Change" from Whetstone\'s job queues',
+  'webhooks/deliver': 'SQS: the webhook delivery queue (WHETSTONE_WEBHOOK_QUEUE_URL), partial batch failures',
+} as const;
 
 /** The REQUEST authorizer every route sits behind. */
 export const AUTHORIZER_MODULE = 'authorizer/handler';

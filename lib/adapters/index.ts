@@ -10,6 +10,22 @@ export {
   type IdempotencyStore,
   type StoredResponse,
 } from './dynamodb/idempotency-store';
+export {
+  type CheckpointStore,
+  DynamoCheckpointStore,
+  DynamoJobEventStore,
+  type JobEventStore,
+  type JobPageQuery,
+} from './dynamodb/job-events-store';
+export {
+  DynamoJobStore,
+  type JobListQuery,
+  type JobStore,
+  type SlotWriteResult,
+  type StoredJob,
+  storedJobSchema,
+} from './dynamodb/jobs-store';
+export { DynamoModelStore, type ModelStore } from './dynamodb/models-store';
 export type { Page } from './dynamodb/query';
 export { GSI1, keys, TTL_ATTRIBUTE, tableDefinition } from './dynamodb/table';
 export { DynamoTeamStore, type TeamStore } from './dynamodb/teams-store';
@@ -20,6 +36,52 @@ export {
   type StoredUploadStatus,
   type UploadStore,
 } from './dynamodb/uploads-store';
+export {
+  type DeliveryAttemptRecord,
+  DynamoWebhookStore,
+  type StoredWebhookEndpoint,
+  type WebhookDeliveryListQuery,
+  type WebhookPageQuery,
+  type WebhookStore,
+} from './dynamodb/webhooks-store';
+export {
+  BatchLauncher,
+  type BatchLauncherOptions,
+  type BatchQueue,
+  type BatchQueues,
+  batchRetryStrategy,
+  computeJobName,
+  computeTags,
+} from './launchers/batch-launcher';
+export {
+  InvalidLauncherOptionsError,
+  LauncherClosedError,
+  LauncherError,
+  LaunchFailedError,
+  TerminateFailedError,
+} from './launchers/errors';
+export type { ComputeEventSink, Launcher, LaunchRequest, LaunchResult } from './launchers/launcher';
+export {
+  LocalLauncher,
+  type LocalLauncherOptions,
+  SHUTDOWN_BEFORE_START_REASON,
+  SHUTDOWN_REASON,
+} from './launchers/local-launcher';
+export {
+  type DeliveryMessage,
+  type DeliveryQueue,
+  deliveryMessageSchema,
+  EVENT_SOURCE,
+  EventBridgePublisher,
+  type EventPublisher,
+  LocalDeliveryQueue,
+  type LocalDeliveryQueueOptions,
+  NoEventPublisher,
+  SQS_MAX_DELAY_SECONDS,
+  type SqsConsumer,
+  SqsDeliveryQueue,
+  UnavailableDeliveryQueue,
+} from './notifications';
 export { createS3Client, type S3ClientOptions } from './s3/client';
 export {
   type CompletedPart,

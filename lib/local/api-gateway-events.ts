@@ -6,6 +6,7 @@ import type {
   APIGatewayRequestAuthorizerEvent,
   Context,
 } from 'aws-lambda';
+import { localInvocationContext } from '../../lambdas/runtime/invocation';
 
 /**
  * API Gateway REST API (v1) events as the local gateway builds them: the same fields the real
@@ -143,19 +144,6 @@ function requestContext(
 }
 
 export function lambdaContext(functionName: string, requestId: string = randomUUID()): Context {
-  const deadline = Date.now() + 29_000;
-  return {
-    callbackWaitsForEmptyEventLoop: false,
-    functionName,
-    functionVersion: '$LATEST',
-    invokedFunctionArn: `arn:aws:lambda:local:${ACCOUNT_ID}:function:${functionName}`,
-    memoryLimitInMB: '1024',
-    awsRequestId: requestId,
-    logGroupName: `/aws/lambda/${functionName}`,
-    logStreamName: 'local',
-    getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
-    done: () => undefined,
-    fail: () => undefined,
-    succeed: () => undefined,
-  };
+  // API Gateway gives up on an integration after 29 s.
+  return localInvocationContext(functionName, 29_000, requestId);
 }

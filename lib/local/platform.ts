@@ -41,6 +41,12 @@ export interface PlatformOptions {
   /** Per-key throttle, as the API Gateway usage plan in AWS. */
   readonly rateLimit?: { readonly ratePerSecond: number; readonly burst: number };
   readonly log?: (line: string) => void;
+  /** Jobs: the trainer entry point, trainers at once, and each team's running-job limit. */
+  readonly jobs?: {
+    readonly trainerEntry?: string;
+    readonly concurrency?: number;
+    readonly maxRunningPerTeam?: number;
+  };
 }
 
 export interface Platform {
@@ -96,7 +102,7 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
     const dynamodbEndpoint = `http://127.0.0.1:${dynamodbPort}`;
     const s3Endpoint = `http://127.0.0.1:${s3Port}`;
     handlersConfigured = true;
-    configureHandlers(dynamodbEndpoint, s3Endpoint);
+    configureHandlers(dynamodbEndpoint, s3Endpoint, dataDir, options.jobs ?? {});
 
     // The gateway listens before anything is started or written, so a taken port fails the
     // start at once, and before an owner key exists that nobody could be told about.
@@ -157,6 +163,9 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
       stop: () => {
         stopping ??= (async () => {
           await closeServer(listening);
+          // Trainers and deliveries still write their ends through the services, so they stop first.
+          const { stopBackgroundWork } = await import('../../lambdas/runtime/dependencies');
+          await stopBackgroundWork();
           await stopServices();
           removeFile(platformFilePath(dataDir));
         })();
@@ -171,8 +180,19 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
 }
 
 /** The environment the handlers read when they load, as Lambda would set it. */
-function configureHandlers(dynamodbEndpoint: string, s3Endpoint: string): void {
+function configureHandlers(
+  dynamodbEndpoint: string,
+  s3Endpoint: string,
+  dataDir: string,
+  jobs: NonNullable<PlatformOptions['jobs']>,
+): void {
   Object.assign(process.env, {
+    ...(jobs.trainerEntry ? { WHETSTONE_TRAINER_ENTRY: jobs.trainerEntry } : {}),
+    ...(jobs.concurrency ? { WHETSTONE_LOCAL_CONCURRENCY: String(jobs.concurrency) } : {}),
+    ...(jobs.maxRunningPerTeam
+      ? { WHETSTONE_MAX_RUNNING_JOBS_PER_TEAM: String(jobs.maxRunningPerTeam) }
+      : {}),
+    WHETSTONE_DATA_DIR: dataDir,
     WHETSTONE_ENV: 'local',
     WHETSTONE_TABLE: TABLE_NAME,
     WHETSTONE_BUCKET: BUCKET_NAME,

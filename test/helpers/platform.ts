@@ -3,7 +3,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DynamoDBClient, ScanCommand } from '@aws-sdk/client-dynamodb';
 import { ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
-import { type Platform, startPlatform } from '../../lib/local/platform';
+import { type Platform, type PlatformOptions, startPlatform } from '../../lib/local/platform';
+
+/** The trainer test platforms run: it does what each job's `test_trainer` metadata tells it. */
+export const TEST_TRAINER = join(__dirname, 'trainer', 'test-trainer.ts');
 
 export interface TestPlatform {
   readonly platform: Platform;
@@ -32,13 +35,15 @@ export interface TestPlatform {
  * load, so a worker process holds one platform.
  */
 export async function startTestPlatform(
-  options: { rateLimit?: { ratePerSecond: number; burst: number } } = {},
+  options: { rateLimit?: { ratePerSecond: number; burst: number }; jobs?: PlatformOptions['jobs'] } = {},
 ): Promise<TestPlatform> {
   const dataDir = mkdtempSync(join(tmpdir(), 'whetstone-test-'));
   const platform = await startPlatform({
     dataDir,
     port: 0,
     rateLimit: options.rateLimit ?? { ratePerSecond: 10_000, burst: 10_000 },
+    // Lifecycle tests steer the test trainer; the product trainer has tests of its own.
+    jobs: { trainerEntry: TEST_TRAINER, ...options.jobs },
   });
   const ownerKey = platform.createdOwnerKey;
   if (!ownerKey) throw new Error('a fresh data dir must create the owner key');

@@ -4,8 +4,10 @@ import {
   CompleteMultipartUploadCommand,
   CreateMultipartUploadCommand,
   DeleteObjectCommand,
+  DeleteObjectsCommand,
   GetObjectCommand,
   HeadObjectCommand,
+  ListObjectsV2Command,
   PutObjectCommand,
   type S3Client,
   UploadPartCommand,
@@ -29,6 +31,8 @@ export interface ObjectStore {
   /** Size in bytes; undefined when there is no such object. */
   size(key: string): Promise<number | undefined>;
   delete(key: string): Promise<void>;
+  /** Deletes every object whose key starts with `prefix`; returns how many there were. */
+  deletePrefix(prefix: string): Promise<number>;
   createMultipartUpload(key: string, contentType: string): Promise<string>;
   uploadPart(key: string, uploadId: string, partNumber: number, body: Uint8Array): Promise<string>;
   completeMultipartUpload(key: string, uploadId: string, parts: readonly CompletedPart[]): Promise<void>;
@@ -76,6 +80,34 @@ export class S3ObjectStore implements ObjectStore {
 
   async delete(key: string): Promise<void> {
     await this.client.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: key }));
+  }
+
+  async deletePrefix(prefix: string): Promise<number> {
+    // An empty prefix would empty the bucket; no caller means that.
+    if (prefix === '') throw new Error('deletePrefix needs a non-empty prefix');
+    let deleted = 0;
+    let token: string | undefined;
+    do {
+      // A listing page holds at most 1000 keys, which is also DeleteObjects' limit.
+      const page = await this.client.send(
+        new ListObjectsV2Command({ Bucket: this.bucket, Prefix: prefix, ContinuationToken: token }),
+      );
+      const objects = (page.Contents ?? []).flatMap((object) => (object.Key ? [{ Key: object.Key }] : []));
+      if (objects.length > 0) {
+        const output = await this.client.send(
+          new DeleteObjectsCommand({ Bucket: this.bucket, Delete: { Objects: objects, Quiet: true } }),
+        );
+        const failed = output.Errors ?? [];
+        if (failed.length > 0) {
+          throw new Error(
+            `S3 could not delete ${failed.length} objects under ${prefix}, first ${failed[0]?.Key}: ${failed[0]?.Message}`,
+          );
+        }
+        deleted += objects.length;
+      }
+      token = page.NextContinuationToken;
+    } while (token);
+    return deleted;
   }
 
   async createMultipartUpload(key: string, contentType: string): Promise<string> {

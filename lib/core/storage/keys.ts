@@ -10,6 +10,8 @@ export const objectKeys = {
   checkpoint: (team: string, jobId: string, step: number) =>
     `artifacts/${team}/${jobId}/checkpoints/step-${step}/`,
   adapter: (team: string, jobId: string) => `artifacts/${team}/${jobId}/adapter/`,
+  /** A fully or partially trained model's weights, in the base model's Hugging Face layout. */
+  fullModel: (team: string, jobId: string) => `artifacts/${team}/${jobId}/model/`,
   metrics: (team: string, jobId: string) => `artifacts/${team}/${jobId}/metrics.jsonl`,
   resultCsv: (team: string, jobId: string) => `artifacts/${team}/${jobId}/result.csv`,
   evaluation: (team: string, jobId: string) => `artifacts/${team}/${jobId}/eval/`,

@@ -1,13 +1,24 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { fineTunedModelFromJob } from '../../../lambdas/models/service';
 import { ROUTES } from '../../../lambdas/routes';
+import { createDocumentClient, DynamoModelStore } from '../../../lib/adapters';
 import { type IdKind, newId } from '../../../lib/core/ids';
 import type { ApiKey, ErrorBody, FileObject, ListEnvelope } from '../../../lib/core/schemas';
+import { createJob, ensureTinyModel, trainerMetadata } from '../../helpers/jobs';
 import { chatDataset, fileForm, startTestPlatform, type TestPlatform } from '../../helpers/platform';
 
 const json = { 'Content-Type': 'application/json' };
 
 /** What a path parameter names, and so which id a never-created one of it looks like. */
-const ID_KINDS: Record<string, IdKind> = { file_id: 'file', upload_id: 'upload', key_id: 'apiKey' };
+const ID_KINDS: Record<string, IdKind> = {
+  file_id: 'file',
+  upload_id: 'upload',
+  key_id: 'apiKey',
+  // A job id is a model name no one can have made.
+  model: 'job',
+  fine_tuning_job_id: 'job',
+  webhook_id: 'webhook',
+};
 
 type Caller = 'member' | 'admin';
 interface RouteCase {
@@ -47,6 +58,32 @@ const ROUTE_CASES: Record<string, RouteCase> = {
   },
   // Only admins and owners manage keys; a member is refused for its role whatever the id.
   'DELETE /v1/whetstone/keys/{key_id}': { callers: ['admin'], request: () => ({}) },
+  'GET /v1/models/{model}': { callers: ['member', 'admin'], request: () => ({}) },
+  // Deleting a model destroys its artifacts, which only admins and owners may do.
+  'DELETE /v1/models/{model}': { callers: ['admin'], request: () => ({}) },
+  'GET /v1/fine_tuning/jobs/{fine_tuning_job_id}': { callers: ['member', 'admin'], request: () => ({}) },
+  'POST /v1/fine_tuning/jobs/{fine_tuning_job_id}/cancel': {
+    callers: ['member', 'admin'],
+    request: () => ({}),
+  },
+  'POST /v1/fine_tuning/jobs/{fine_tuning_job_id}/pause': {
+    callers: ['member', 'admin'],
+    request: () => ({}),
+  },
+  'POST /v1/fine_tuning/jobs/{fine_tuning_job_id}/resume': {
+    callers: ['member', 'admin'],
+    request: () => ({}),
+  },
+  'GET /v1/fine_tuning/jobs/{fine_tuning_job_id}/events': {
+    callers: ['member', 'admin'],
+    request: () => ({}),
+  },
+  'GET /v1/fine_tuning/jobs/{fine_tuning_job_id}/checkpoints': {
+    callers: ['member', 'admin'],
+    request: () => ({}),
+  },
+  // Only admins and owners manage webhooks.
+  'DELETE /v1/whetstone/webhooks/{webhook_id}': { callers: ['admin'], request: () => ({}) },
 };
 
 const ID_ROUTES = ROUTES.filter((route) => route.path.includes('{'));
@@ -76,8 +113,22 @@ describe('team isolation', () => {
     return ((await response.json()) as { value: string }).value;
   };
 
-  /** A file, an open upload and a member key, all of the team. */
+  /** A file, an open upload, a member key, a fine-tuned model, a job and a webhook, all of the team. */
   const fixture = async (team: string, keys: Record<Caller, string>): Promise<TeamFixture> => {
+    const model = fineTunedModelFromJob(
+      {
+        id: newId('job'),
+        team,
+        suffix: null,
+        baseModel: 'tiny-llama',
+        architecture: 'LlamaForCausalLM',
+        trainingMethod: 'lora',
+      },
+      Date.now(),
+    );
+    const documentClient = createDocumentClient({ endpoint: p.platform.dynamodbEndpoint });
+    await new DynamoModelStore(documentClient, p.platform.table).putFineTuned(model);
+    documentClient.destroy();
     const file = await p.call(keys.member, 'POST', '/v1/files', { body: fileForm(chatDataset(10)) });
     expect(file.status).toBe(200);
     const upload = await p.call(keys.member, 'POST', '/v1/uploads', {
@@ -90,19 +141,35 @@ describe('team isolation', () => {
       headers: json,
     });
     expect(upload.status).toBe(200);
+    const fileId = ((await file.json()) as FileObject).id;
+    const job = await createJob(p, keys.member, {
+      model: 'tiny-llama',
+      training_file: fileId,
+      metadata: trainerMetadata({ mode: 'run' }),
+    });
+    expect(job.status).toBe(200);
+    const webhook = await p.call(keys.admin, 'POST', '/v1/whetstone/webhooks', {
+      body: JSON.stringify({ url: 'https://hooks.example.com/x' }),
+      headers: json,
+    });
+    expect(webhook.status).toBe(200);
     return {
       team,
       keys,
       ids: {
-        file_id: ((await file.json()) as FileObject).id,
+        file_id: fileId,
         upload_id: ((await upload.json()) as { id: string }).id,
         key_id: keyIdOf(keys.member),
+        model: model.id,
+        fine_tuning_job_id: ((await job.json()) as { id: string }).id,
+        webhook_id: ((await webhook.json()) as { id: string }).id,
       },
     };
   };
 
   beforeAll(async () => {
     p = await startTestPlatform();
+    await ensureTinyModel(p);
     const otherAdmin = await p.createTeamKey('other', 'admin');
     home = await fixture('default', {
       member: await createKey('default', 'member'),

@@ -1,0 +1,9 @@
+export {
+  generateWebhookSecret,
+  signedWebhookHeaders,
+  signWebhook,
+  verifyWebhook,
+  WEBHOOK_SECRET_PREFIX,
+  type WebhookSignatureHeaders,
+  WebhookVerificationError,
+} from './signing';
