@@ -1,0 +1,3 @@
+import { describeComputeEventProperty } from '../../helpers/compute-event-property';
+
+describeComputeEventProperty(400);
