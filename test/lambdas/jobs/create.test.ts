@@ -3,7 +3,6 @@ import { type ErrorBody, type FineTuningJob, fineTuningJobSchema } from '../../.
 import {
   createJob,
   ensureTinyModel,
-  JSON_HEADERS,
   trainerMetadata,
   uploadTrainingFile,
 } from '../../helpers/jobs';
