@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DynamoDBClient, ScanCommand } from '@aws-sdk/client-dynamodb';
-import { ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
+import { GetObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { type Platform, type PlatformOptions, startPlatform } from '../../lib/local/platform';
 
 /** The trainer test platforms run: it does what each job's `test_trainer` metadata tells it. */
@@ -26,6 +26,8 @@ export interface TestPlatform {
   countRecords(): Promise<Record<string, number>>;
   /** Every object key in the bucket. */
   listObjects(): Promise<string[]>;
+  /** One object of the bucket, as text. */
+  readObject(key: string): Promise<string>;
   stop(): Promise<void>;
 }
 
@@ -104,6 +106,10 @@ export async function startTestPlatform(
         token = page.NextContinuationToken;
       } while (token);
       return keys;
+    },
+    async readObject(key) {
+      const output = await s3.send(new GetObjectCommand({ Bucket: platform.bucket, Key: key }));
+      return (await output.Body?.transformToString()) ?? '';
     },
     async stop() {
       dynamodb.destroy();

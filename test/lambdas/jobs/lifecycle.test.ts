@@ -103,6 +103,38 @@ describe('job lifecycle on the local platform', () => {
     expect(messages.at(-1)).toBe(`The job has successfully completed. New fine-tuned model: ${name}`);
   });
 
+  it('trains a new job on top of a fine-tuned model, and keeps other teams from it', async () => {
+    // Prepare
+    const { key, file } = await teamWithFile('stackers');
+    const parent = await start(key, file, { mode: 'succeed' }, { suffix: 'base' });
+    const { fine_tuned_model: name } = await waitForJob(platform, key, parent.id, hasStatus('succeeded'));
+    const outsider = await teamWithFile('outsiders');
+
+    // Act
+    const child = await start(key, file, { mode: 'fail' }, { model: name });
+    const foreign = await createJob(platform, outsider.key, { model: name, training_file: outsider.file });
+
+    // Assess
+    expect(child.model).toBe(name);
+    const spec = JSON.parse(await platform.readObject(`artifacts/stackers/${child.id}/spec.json`)) as {
+      model: Record<string, unknown>;
+      fine_tuned_model: string;
+    };
+    expect(spec.model).toEqual({
+      requested: name,
+      base: 'tiny-llama',
+      architecture: 'LlamaForCausalLM',
+      uri: `s3://${platform.platform.bucket}/models/tiny-llama/`,
+      parent_uri: `s3://${platform.platform.bucket}/artifacts/stackers/${parent.id}/adapter/`,
+    });
+    expect(spec.fine_tuned_model).toMatch(/^ft:tiny-llama:stackers::[0-9a-z]{26}$/);
+    expect(foreign.status).toBe(400);
+    expect(((await foreign.json()) as ErrorBody).error).toMatchObject({
+      param: 'model',
+      code: 'model_not_available',
+    });
+  });
+
   it('fails with a clear error when the trainer exits without one', async () => {
     // Prepare
     const { key, file } = await teamWithFile('losers');
