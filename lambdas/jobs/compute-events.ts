@@ -1,4 +1,5 @@
 import { SHUTDOWN_BEFORE_START_REASON, SHUTDOWN_REASON, type StoredJob } from '../../lib/adapters';
+import { isId, TEAM_ID_PATTERN } from '../../lib/core/ids';
 import {
   type BatchAttempt,
   type BatchJobStateChange,
@@ -26,7 +27,8 @@ export function identify(
   const team = tags[COMPUTE_TAGS.team] ?? environment[TRAINER_ENV.team];
   const jobId = tags[COMPUTE_TAGS.jobId] ?? environment[TRAINER_ENV.jobId];
   const launch = Number(tags[COMPUTE_TAGS.launch] ?? environment[TRAINER_ENV.launch]);
-  if (!team || !jobId || !Number.isInteger(launch) || launch < 1) return undefined;
+  if (!team || !TEAM_ID_PATTERN.test(team) || !jobId || !isId('job', jobId)) return undefined;
+  if (!Number.isInteger(launch) || launch < 1) return undefined;
   return { team, jobId, launch };
 }
 
@@ -44,7 +46,20 @@ export async function applyComputeEvent(deps: JobDeps, event: BatchJobStateChang
   const { team, jobId, launch } = target;
   const { detail } = event;
   const eventTime = Date.parse(event.time);
+  const before = await deps.stores.jobs.get(team, jobId);
+  if (!before) {
+    deps.log('compute event for a job that does not exist', { team, jobId, computeJobId: detail.jobId });
+    return;
+  }
+  // The model record goes in before the job reads `succeeded`, so a listed success always has
+  // its model; if the job took another end meanwhile, the record is taken back below.
+  const success =
+    detail.status === 'SUCCEEDED' && launch === before.launch.number && !isTerminal(before.job.status);
+  if (success) await deps.stores.models.putFineTuned(fineTunedModelOf(before, deps.now()));
+
   const outcome = await changeJob(deps, team, jobId, (current) => {
+    // Another compute job claiming this launch (a repeated submit) is a stray: it moves nothing.
+    if (isStray(current, launch, detail.jobId)) return undefined;
     const attempts = mergeAttempts(current.job.whetstone.attempts, launch, event, eventTime);
     const attemptsChanged = JSON.stringify(attempts) !== JSON.stringify(current.job.whetstone.attempts);
     const decision = decideCompute(
@@ -87,37 +102,52 @@ export async function applyComputeEvent(deps: JobDeps, event: BatchJobStateChang
       events: attemptEvents(current, status, event),
     };
   });
-  if (!outcome) {
-    deps.log('compute event for a job that does not exist', { team, jobId, computeJobId: detail.jobId });
-    return;
-  }
+  if (!outcome) return;
+  // Notifications and freed slots first: whatever fails after must not cost them.
+  await afterChange(deps, outcome);
   const job = outcome.kind === 'written' ? outcome.after : outcome.job;
-  // The model record is put again on every SUCCEEDED, so an earlier failure to put it heals.
-  if (detail.status === 'SUCCEEDED' && job.job.status === 'succeeded' && job.launch.number === launch) {
-    await deps.stores.models.putFineTuned(
-      fineTunedModelFromJob(
-        {
-          id: job.job.id,
-          team,
-          suffix: job.model.suffix,
-          baseModel: job.model.base,
-          architecture: job.model.architecture,
-          trainingMethod: job.job.whetstone.options.training_method,
-        },
-        (job.job.finished_at ?? Math.floor(deps.now() / 1000)) * 1000,
-      ),
-    );
+  if (success && job.job.status !== 'succeeded') {
+    await deps.stores.models.deleteFineTuned(team, job.model.fine_tuned_name);
   }
-  // A new attempt of a launch that was asked to stop (a retry racing the stop) is stopped again.
-  if (
-    outcome.kind === 'written' &&
-    (job.job.status === 'queued' || job.job.status === 'running') &&
-    job.job.whetstone.desired_status !== 'running' &&
-    job.launch.number === launch
-  ) {
+  if (!isComputeEnd(detail.status) && computeUnwanted(job, launch, detail.jobId)) {
     await deps.launcher.terminate(detail.jobId, stopReason(job));
   }
-  await afterChange(deps, outcome);
+}
+
+function isComputeEnd(status: BatchJobStateChange['detail']['status']): boolean {
+  return status === 'SUCCEEDED' || status === 'FAILED';
+}
+
+function isStray(job: StoredJob, launch: number, computeJobId: string): boolean {
+  return (
+    launch === job.launch.number &&
+    job.launch.compute_job_id !== null &&
+    job.launch.compute_job_id !== computeJobId
+  );
+}
+
+/**
+ * Compute still going that no job wants: a launch asked to stop (a retry may race the stop),
+ * an older launch, a stray, or any launch of a job that has ended. Stopping twice is harmless.
+ */
+function computeUnwanted(job: StoredJob, launch: number, computeJobId: string): boolean {
+  if (launch !== job.launch.number || isStray(job, launch, computeJobId)) return true;
+  if (isTerminal(job.job.status) || job.job.status === 'paused') return true;
+  return job.job.whetstone.desired_status !== 'running';
+}
+
+function fineTunedModelOf(job: StoredJob, now: number) {
+  return fineTunedModelFromJob(
+    {
+      id: job.job.id,
+      team: job.team,
+      suffix: job.model.suffix,
+      baseModel: job.model.base,
+      architecture: job.model.architecture,
+      trainingMethod: job.job.whetstone.options.training_method,
+    },
+    now,
+  );
 }
 
 /**

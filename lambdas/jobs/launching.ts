@@ -37,39 +37,42 @@ export async function tryLaunch(
     }));
   } catch (error) {
     deps.log('launch failed', { team, jobId, launch, error: String(error) });
-    const failed = await changeJob(deps, team, jobId, (current) =>
-      current.launch.number === launch && current.launch.state === 'submitting'
-        ? {
-            next: {
-              ...current,
-              launch: { ...current.launch, state: 'ended' },
-              job: {
-                ...current.job,
-                status: current.job.whetstone.desired_status === 'cancelled' ? 'cancelled' : 'failed',
-                finished_at: Math.floor(deps.now() / 1000),
-                error: {
+    const failed = await changeJob(deps, team, jobId, (current) => {
+      if (current.launch.number !== launch || current.launch.state !== 'submitting') return undefined;
+      const cancelled = current.job.whetstone.desired_status === 'cancelled';
+      return {
+        next: {
+          ...current,
+          launch: { ...current.launch, state: 'ended' },
+          job: {
+            ...current.job,
+            status: cancelled ? 'cancelled' : 'failed',
+            finished_at: Math.floor(deps.now() / 1000),
+            error: cancelled
+              ? null
+              : {
                   code: 'launch_failed',
                   message: `The job could not be handed to the compute: ${error instanceof Error ? error.message : String(error)}`,
                   param: null,
                 },
-              },
-            },
-            slot: 'release',
-          }
-        : undefined,
-    );
+          },
+        },
+        slot: 'release',
+      };
+    });
     if (failed) await afterChange(deps, failed);
     return 'launched';
   }
+  // The compute's first event may have come (and named the compute job) before submit returned.
   const recorded = await changeJob(deps, team, jobId, (current) =>
-    current.launch.number === launch && current.launch.compute_job_id === null
+    current.launch.number === launch && current.launch.state === 'submitting'
       ? {
           next: {
             ...current,
             launch: {
               ...current.launch,
-              state: current.launch.state === 'submitting' ? 'submitted' : current.launch.state,
-              compute_job_id: computeJobId,
+              state: 'submitted',
+              compute_job_id: current.launch.compute_job_id ?? computeJobId,
             },
           },
           events: [
@@ -112,9 +115,14 @@ export async function launchWaiting(deps: JobDeps, team: string): Promise<void> 
 }
 
 export function stopReason(job: StoredJob): string {
-  return job.job.whetstone.desired_status === 'paused'
-    ? `Paused at the user's request (${job.job.id})`
-    : `Cancelled at the user's request (${job.job.id})`;
+  switch (job.job.whetstone.desired_status) {
+    case 'paused':
+      return `Paused at the user's request (${job.job.id})`;
+    case 'cancelled':
+      return `Cancelled at the user's request (${job.job.id})`;
+    case 'running':
+      return `No longer wanted by ${job.job.id}: a superseded launch or a repeated submission`;
+  }
 }
 
 function isWaiting(job: StoredJob): boolean {

@@ -127,12 +127,34 @@ export async function createJob(
       whetstone: { options, desired_status: 'running', attempts: [] },
     },
   };
-  if (!(await deps.stores.jobs.create(stored))) throw new Error(`job id ${jobId} already taken`);
+  try {
+    if (!(await deps.stores.jobs.create(stored))) throw new Error(`job id ${jobId} already taken`);
+  } catch (error) {
+    // No record, no job: the spec goes too, so a failed create leaves nothing behind.
+    await deps.stores.objects.delete(objectKeys.jobSpec(team, jobId)).catch(() => undefined);
+    throw error;
+  }
+  // From here the job exists: a failure is logged and the job returned as it stands (a retry
+  // would only make a second job); what did not happen shows in its status and events.
+  try {
+    await queueAndLaunch(deps, team, jobId, [trainingFile, ...(validationFile ? [validationFile] : [])]);
+  } catch (error) {
+    deps.log('job created but not launched', { team, jobId, error: String(error) });
+  }
+  return (await getJob(deps, team, jobId)).job;
+}
+
+async function queueAndLaunch(
+  deps: JobDeps,
+  team: string,
+  jobId: string,
+  files: readonly FileObject[],
+): Promise<void> {
   await appendEvents(deps, team, jobId, [
     { level: 'info', message: `Created fine-tuning job: ${jobId}`, type: 'message', data: {} },
-    ...[trainingFile, ...(validationFile ? [validationFile] : [])].map((file) => ({
+    ...files.map((file, index) => ({
       level: 'info' as const,
-      message: `Validating ${file.id === trainingFile.id ? 'training' : 'validation'} file: ${file.id}`,
+      message: `Validating ${index === 0 ? 'training' : 'validation'} file: ${file.id}`,
       type: 'message' as const,
       data: {},
     })),
@@ -149,7 +171,6 @@ export async function createJob(
       : undefined,
   );
   await tryLaunch(deps, team, jobId);
-  return (await getJob(deps, team, jobId)).job;
 }
 
 export async function getJob(deps: Pick<JobDeps, 'stores'>, team: string, jobId: string): Promise<StoredJob> {
@@ -184,7 +205,6 @@ export async function controlJob(
 ): Promise<FineTuningJob> {
   await getJob(deps, team, jobId);
   let refusal: ConflictError | undefined;
-  let stopCompute = false;
   let relaunch = false;
   const outcome = await changeJob(deps, team, jobId, (current) => {
     const decision = decideControl(
@@ -197,14 +217,13 @@ export async function controlJob(
       action,
     );
     refusal = undefined;
-    stopCompute = false;
     relaunch = false;
     if (decision.kind === 'refuse') {
       refusal = new ConflictError(decision.message, { code: decision.code });
       return undefined;
     }
     if (decision.kind === 'unchanged') return undefined;
-    ({ stopCompute, relaunch } = decision);
+    ({ relaunch } = decision);
     const status = decision.status ?? current.job.status;
     const finished = status === 'cancelled';
     return {
@@ -234,11 +253,18 @@ export async function controlJob(
   });
   if (refusal) throw refusal;
   if (!outcome) return (await getJob(deps, team, jobId)).job;
+  const job = outcome.kind === 'written' ? outcome.after : outcome.job;
+  // Stopping is asked again on a repeated cancel or pause too: an earlier request may have
+  // recorded the intent and then failed to reach the compute.
+  if (
+    action !== 'resume' &&
+    job.job.whetstone.desired_status !== 'running' &&
+    holdsSlot(job.launch.state) &&
+    job.launch.compute_job_id
+  ) {
+    await deps.launcher.terminate(job.launch.compute_job_id, stopReason(job));
+  }
   if (outcome.kind === 'written') {
-    const { after } = outcome;
-    if (stopCompute && after.launch.compute_job_id) {
-      await deps.launcher.terminate(after.launch.compute_job_id, stopReason(after));
-    }
     if (relaunch) await tryLaunch(deps, team, jobId);
     await afterChange(deps, outcome);
   }

@@ -47,13 +47,27 @@ export async function changeJob(
       next,
       change.slot ? { change: change.slot, limit: deps.settings.maxRunningJobsPerTeam } : undefined,
     );
-    if (result === 'changed') continue;
+    if (result === 'changed') {
+      await backoff(tries);
+      continue;
+    }
     if (result === 'full') return { kind: 'full', job: current };
     const events = [...(from !== to ? [statusEvent(from, to, next)] : []), ...(change.events ?? [])];
-    await appendEvents(deps, team, jobId, events);
+    // The change has landed; failing now would only invite a retry that finds nothing to do.
+    try {
+      await appendEvents(deps, team, jobId, events);
+    } catch (error) {
+      deps.log('job events not recorded', { team, jobId, status: to, error: String(error) });
+    }
     return { kind: 'written', before: current, after: next };
   }
   throw new Error(`job ${jobId}: gave up after ${MAX_TRIES} conflicting writes`);
+}
+
+/** Spreads writers that keep meeting on one record (the job, or the team's slot counter) apart. */
+function backoff(tries: number): Promise<void> {
+  const ceiling = Math.min(1000, 10 * 2 ** tries);
+  return new Promise((resolve) => setTimeout(resolve, Math.random() * ceiling));
 }
 
 export async function appendEvents(

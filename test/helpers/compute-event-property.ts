@@ -42,8 +42,12 @@ function oracleStatus(furthest: HistoryEvent | undefined, desired: DesiredStatus
   }
 }
 
+/** A launch ends once, with SUCCEEDED or FAILED, so that event is further than any other of it. */
 function isFurther(candidate: HistoryEvent, than: HistoryEvent | undefined): boolean {
   if (!than) return true;
+  const ends = (event: HistoryEvent) => event.status === 'SUCCEEDED' || event.status === 'FAILED';
+  if (ends(than)) return false;
+  if (ends(candidate)) return true;
   if (candidate.attempt !== than.attempt) return candidate.attempt > than.attempt;
   return PHASE_ORDER[candidate.status] > PHASE_ORDER[than.status];
 }
@@ -56,7 +60,8 @@ function isFurther(candidate: HistoryEvent, than: HistoryEvent | undefined): boo
 const historyArbitrary = fc
   .record({
     attempts: fc.integer({ min: 1, max: 3 }),
-    ending: fc.constantFrom('SUCCEEDED', 'FAILED', 'none'),
+    // `stopped`: a retry was announced, then the launch was stopped before that attempt began.
+    ending: fc.constantFrom('SUCCEEDED', 'FAILED', 'stopped', 'none'),
     cutInLastAttempt: fc.integer({ min: 1, max: 3 }),
   })
   .map(({ attempts, ending, cutInLastAttempt }) => {
@@ -68,7 +73,10 @@ const historyArbitrary = fc
         events.push({ status, attempt, ended: attempt, launch: 1 });
       }
     }
-    if (ending !== 'none') {
+    if (ending === 'stopped') {
+      events.push({ status: 'RUNNABLE', attempt: attempts, ended: attempts, launch: 1 });
+      events.push({ status: 'FAILED', attempt: attempts, ended: attempts, launch: 1 });
+    } else if (ending !== 'none') {
       events.push({ status: ending as Phase, attempt: attempts - 1, ended: attempts, launch: 1 });
     }
     return events;
@@ -171,59 +179,64 @@ export function describeComputeEventProperty(runs: number): void {
       return job;
     }
 
-    it('shows the furthest event seen, never moves back, and records every attempt once', async () => {
-      await fc.assert(
-        fc.asyncProperty(deliveryArbitrary, async ({ history, desired, copies, foreign, seed }) => {
-          // Prepare
-          const job = await seedJob(desired);
-          const deliveries = shuffled(
-            [
-              ...history.flatMap((event, index) => Array.from({ length: copies[index] ?? 1 }, () => event)),
-              ...foreign.map((event) => ({ ...event, ended: event.attempt })),
-            ],
-            seed,
-          );
-          let furthest: HistoryEvent | undefined;
-
-          for (const delivery of deliveries) {
-            // Act
-            await handle(
-              batchEvent({
-                team: 'default',
-                jobId: job.job.id,
-                launch: delivery.launch,
-                status: delivery.status as ComputeStatus,
-                ended: ended(delivery.ended),
-              }),
+    it(
+      'shows the furthest event seen, never moves back, and records every attempt once',
+      async () => {
+        await fc.assert(
+          fc.asyncProperty(deliveryArbitrary, async ({ history, desired, copies, foreign, seed }) => {
+            // Prepare
+            const job = await seedJob(desired);
+            const deliveries = shuffled(
+              [
+                ...history.flatMap((event, index) => Array.from({ length: copies[index] ?? 1 }, () => event)),
+                ...foreign.map((event) => ({ ...event, ended: event.attempt })),
+              ],
+              seed,
             );
+            let furthest: HistoryEvent | undefined;
 
-            // Assess
-            if (delivery.launch === 1 && isFurther(delivery, furthest)) furthest = delivery;
-            const stored = await jobs.get('default', job.job.id);
-            expect(stored?.job.status).toBe(oracleStatus(furthest, desired));
-          }
-          const final = await jobs.get('default', job.job.id);
-          const ran = new Set(
-            history
-              .filter((event) => event.status === 'RUNNING' || event.ended > 0)
-              .flatMap((event) =>
-                Array.from(
-                  { length: event.status === 'RUNNING' ? event.attempt + 1 : event.ended },
-                  (_, index) => index + 1,
+            for (const delivery of deliveries) {
+              // Act
+              await handle(
+                batchEvent({
+                  team: 'default',
+                  jobId: job.job.id,
+                  launch: delivery.launch,
+                  status: delivery.status as ComputeStatus,
+                  ended: ended(delivery.ended),
+                }),
+              );
+
+              // Assess
+              if (delivery.launch === 1 && isFurther(delivery, furthest)) furthest = delivery;
+              const stored = await jobs.get('default', job.job.id);
+              expect(stored?.job.status).toBe(oracleStatus(furthest, desired));
+            }
+            const final = await jobs.get('default', job.job.id);
+            const ran = new Set(
+              history
+                .filter((event) => event.status === 'RUNNING' || event.ended > 0)
+                .flatMap((event) =>
+                  Array.from(
+                    { length: event.status === 'RUNNING' ? event.attempt + 1 : event.ended },
+                    (_, index) => index + 1,
+                  ),
                 ),
-              ),
-          );
-          const launchOne = final?.job.whetstone.attempts.filter((attempt) => attempt.launch === 1) ?? [];
-          expect(launchOne.map((attempt) => attempt.attempt)).toEqual([...ran].sort((a, b) => a - b));
-          for (const attempt of launchOne.filter(
-            (recorded) => recorded.attempt <= Math.max(0, ...history.map((event) => event.ended)),
-          )) {
-            expect(attempt.exit_code).toBe(143);
-            expect(attempt.reason).toBe(`attempt ${attempt.attempt} interrupted`);
-          }
-        }),
-        { numRuns: runs },
-      );
-    });
+            );
+            const launchOne = final?.job.whetstone.attempts.filter((attempt) => attempt.launch === 1) ?? [];
+            expect(launchOne.map((attempt) => attempt.attempt)).toEqual([...ran].sort((a, b) => a - b));
+            for (const attempt of launchOne.filter(
+              (recorded) => recorded.attempt <= Math.max(0, ...history.map((event) => event.ended)),
+            )) {
+              expect(attempt.exit_code).toBe(143);
+              expect(attempt.reason).toBe(`attempt ${attempt.attempt} interrupted`);
+            }
+          }),
+          { numRuns: runs },
+        );
+        // Each run is a few dozen handler calls against DynamoDB Local.
+      },
+      runs * 2_000,
+    );
   });
 }

@@ -12,7 +12,7 @@ import {
   jobLaunchSchema,
   SUPPORTED_ARCHITECTURES,
 } from '../../core/schemas';
-import { isConditionalCheckFailure, isTransactionConditionFailure, type Page, queryPage } from './query';
+import { isConditionalCheckFailure, type Page, queryPage } from './query';
 import { parseItem } from './records';
 import { GSI1, keys } from './table';
 
@@ -169,14 +169,14 @@ export class DynamoJobStore implements JobStore {
       );
       return 'written';
     } catch (error) {
-      if (!isTransactionConditionFailure(error)) throw error;
-      // Cancellation reasons come in TransactItems order: the job first, then the counter.
+      if (!(error instanceof Error) || error.name !== 'TransactionCanceledException') throw error;
+      // Reasons come in TransactItems order: the job first, then the counter. Any other reason
+      // (another transaction on the team's counter at that moment) is worth a fresh try.
       const reasons = (error as { CancellationReasons?: { Code?: string }[] }).CancellationReasons ?? [];
       if (reasons[0]?.Code === 'ConditionalCheckFailed') return 'changed';
-      if (slot.change === 'release') {
-        // A count already at zero must not block the job's own write.
-        return this.replace(next);
-      }
+      if (reasons[1]?.Code !== 'ConditionalCheckFailed') return 'changed';
+      // A count already at zero must not block the job's own write.
+      if (slot.change === 'release') return this.replace(next);
       return 'full';
     }
   }

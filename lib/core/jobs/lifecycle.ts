@@ -72,13 +72,12 @@ export interface ComputeProgress {
 
 /**
  * A Batch event lists the attempts that have ended. Before the job ends, the attempt under way
- * is the next one; a SUCCEEDED or FAILED event's last listed attempt is the one that ended it
- * (none when the job was stopped before any attempt started).
+ * is the next one. A SUCCEEDED or FAILED event ends the launch, so it comes after every other
+ * event of it, even a retry's RUNNABLE when the job was stopped between attempts: it counts as
+ * one past the attempts it lists.
  */
 export function progressOf(status: ComputeStatus, endedAttempts: number): ComputeProgress {
-  const phase = PHASE[status];
-  const attempt = phase === PHASE.SUCCEEDED ? Math.max(0, endedAttempts - 1) : endedAttempts;
-  return { attempt, phase };
+  return { attempt: endedAttempts, phase: PHASE[status] };
 }
 
 export function isLater(candidate: ComputeProgress, recorded: ComputeProgress | null): boolean {

@@ -106,6 +106,17 @@ export const jobExtensionSchema = z.object({
 });
 export type JobExtension = z.infer<typeof jobExtensionSchema>;
 
+/** OpenAI's integration object on a job (Weights & Biases, its only kind); Whetstone takes none yet. */
+export const wandbIntegrationSchema = z.object({
+  type: z.literal('wandb'),
+  wandb: z.object({
+    project: z.string(),
+    entity: z.string().nullable().optional(),
+    name: z.string().nullable().optional(),
+    tags: z.array(z.string()).optional(),
+  }),
+});
+
 export const fineTuningJobSchema = z.object({
   id: z.string(),
   object: z.literal('fine_tuning.job'),
@@ -123,7 +134,7 @@ export const fineTuningJobSchema = z.object({
   training_file: z.string(),
   validation_file: z.string().nullable(),
   estimated_finish: unixSeconds.nullable().optional(),
-  integrations: z.array(z.unknown()).nullable().optional(),
+  integrations: z.array(wandbIntegrationSchema).nullable().optional(),
   metadata: metadataSchema.nullable().optional(),
   method: z
     .object({

@@ -84,7 +84,18 @@ describe('decideCompute', () => {
     expect(duplicate).toEqual({ kind: 'ignore', reason: 'stale' });
     expect(late).toEqual({ kind: 'ignore', reason: 'stale' });
     expect(retry).toEqual({ kind: 'apply', status: 'queued', progress: { attempt: 1, phase: 2 } });
-    expect(end).toEqual({ kind: 'apply', status: 'failed', progress: { attempt: 0, phase: 5 } });
+    expect(end).toEqual({ kind: 'apply', status: 'failed', progress: { attempt: 1, phase: 5 } });
+  });
+
+  it('ends a launch stopped between attempts, after the retry it had announced', () => {
+    // Act
+    const stopped = decideCompute(
+      { status: 'queued', desired_status: 'cancelled', launch: 2, progress: { attempt: 1, phase: 2 } },
+      { launch: 2, status: 'FAILED', endedAttempts: 1 },
+    );
+
+    // Assess
+    expect(stopped).toEqual({ kind: 'apply', status: 'cancelled', progress: { attempt: 1, phase: 5 } });
   });
 
   it('never moves a finished job', () => {
