@@ -42,6 +42,15 @@ export function errorBody(
  */
 export function renderError(error: WhetstoneError): HttpResponse {
   return json(error.statusCode, errorBody(error.message, error.type, error.param, error.code), {
+    ...(retryWillNotHelp(error) ? { 'x-should-retry': 'false' } : {}),
     ...error.headers,
   });
+}
+
+/**
+ * OpenAI's SDKs retry every 409 unless told not to. Only a request still in progress under the
+ * same Idempotency-Key is worth retrying; any other conflict answers the same every time.
+ */
+function retryWillNotHelp(error: WhetstoneError): boolean {
+  return error.statusCode === 409 && error.code !== 'idempotency_key_in_use';
 }

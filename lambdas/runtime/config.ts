@@ -43,6 +43,8 @@ export interface WebhookConfig {
   /** First retry delay; each further try waits five times longer. */
   readonly retryBaseSeconds: number;
   readonly maxAttempts: number;
+  /** Whether endpoints may be loopback or private addresses: only on one machine, never in AWS. */
+  readonly allowPrivateDestinations: boolean;
 }
 
 export class ConfigurationError extends Error {
@@ -96,6 +98,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): RuntimeConfig {
       eventBusName: env.WHETSTONE_EVENT_BUS || undefined,
       retryBaseSeconds: positiveNumber(env, 'WHETSTONE_WEBHOOK_RETRY_BASE_SECONDS', 10),
       maxAttempts: positiveInteger(env, 'WHETSTONE_WEBHOOK_MAX_ATTEMPTS', 6),
+      allowPrivateDestinations: environment === 'local',
     },
   };
 }

@@ -1,7 +1,7 @@
 import { createWebhookEndpointRequestSchema } from '../../lib/core/schemas';
 import { json } from '../http/responses';
 import { route } from '../http/route';
-import { stores } from '../runtime/dependencies';
+import { config, stores } from '../runtime/dependencies';
 import { WEBHOOK_MANAGER_ROLES } from './path';
 import { createWebhookEndpoint } from './service';
 
@@ -16,5 +16,10 @@ export const handler = route(
     body: { encoding: 'json', schema: createWebhookEndpointRequestSchema },
   },
   async ({ principal, body }) =>
-    json(200, await createWebhookEndpoint(stores, principal.team, body, Date.now())),
+    json(
+      200,
+      await createWebhookEndpoint(stores, principal.team, body, Date.now(), {
+        allowPrivateDestinations: config.webhooks.allowPrivateDestinations,
+      }),
+    ),
 );

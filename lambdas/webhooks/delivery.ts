@@ -1,12 +1,15 @@
+import { lookup } from 'node:dns/promises';
 import type { DeliveryMessage, DeliveryQueue, WebhookStore } from '../../lib/adapters';
 import type { WebhookDelivery, WebhookDeliveryAttempt, WebhookEvent } from '../../lib/core/schemas';
-import { signedWebhookHeaders } from '../../lib/core/webhooks';
+import { isPublicAddress, nonPublicHostProblem, signedWebhookHeaders } from '../../lib/core/webhooks';
 import type { WebhookConfig } from '../runtime/config';
 
 export interface DeliveryDependencies {
   readonly stores: { readonly webhooks: WebhookStore };
   readonly deliveryQueue: DeliveryQueue;
-  readonly config: { readonly webhooks: Pick<WebhookConfig, 'retryBaseSeconds' | 'maxAttempts'> };
+  readonly config: {
+    readonly webhooks: Pick<WebhookConfig, 'retryBaseSeconds' | 'maxAttempts' | 'allowPrivateDestinations'>;
+  };
 }
 
 /** An endpoint that has not answered by then counts as failed for this attempt. */
@@ -76,11 +79,16 @@ export async function attemptDelivery(
   }
 
   const payload = JSON.stringify(eventOfDelivery(delivery));
-  const result = await post(endpoint.url, payload, {
-    'content-type': 'application/json',
-    'user-agent': WEBHOOK_USER_AGENT,
-    ...signedWebhookHeaders(endpoint.secret, delivery.event_id, nowSeconds, payload),
-  });
+  const refused = dependencies.config.webhooks.allowPrivateDestinations
+    ? undefined
+    : await nonPublicDestination(endpoint.url);
+  const result =
+    refused ??
+    (await post(endpoint.url, payload, {
+      'content-type': 'application/json',
+      'user-agent': WEBHOOK_USER_AGENT,
+      ...signedWebhookHeaders(endpoint.secret, delivery.event_id, nowSeconds, payload),
+    }));
   const attempt: WebhookDeliveryAttempt = {
     at: nowSeconds,
     status_code: result.statusCode,
@@ -144,13 +152,36 @@ async function post(url: string, body: string, headers: Record<string, string>):
   const statusCode = response.status;
   if (statusCode >= 200 && statusCode < 300) return { statusCode, error: null };
   if (statusCode >= 300 && statusCode < 400) {
-    const location = response.headers.get('location');
-    return {
-      statusCode,
-      error: `HTTP ${statusCode}: redirects are not followed${location ? ` (to ${location})` : ''}; register the final URL`,
-    };
+    // Where it pointed stays out of the log: a team must not learn the inside of the network.
+    return { statusCode, error: `HTTP ${statusCode}: redirects are not followed; register the final URL` };
   }
   return { statusCode, error: `HTTP ${statusCode}` };
+}
+
+/**
+ * Deliveries from a deployment go to public addresses only, checked on what the name resolves to
+ * now, since a public name can be pointed at an inside address after it was registered.
+ */
+async function nonPublicDestination(url: string): Promise<PostResult | undefined> {
+  const { hostname } = new URL(url);
+  const literal = nonPublicHostProblem(hostname);
+  if (literal) return { statusCode: null, error: `not delivered: ${literal}` };
+  let addresses: { address: string }[];
+  try {
+    addresses = await lookup(hostname.replace(/^\[(.*)\]$/, '$1'), { all: true });
+  } catch (error) {
+    return {
+      statusCode: null,
+      error: `not delivered: ${hostname} does not resolve (${(error as NodeJS.ErrnoException).code ?? 'error'})`,
+    };
+  }
+  if (addresses.some(({ address }) => !isPublicAddress(address))) {
+    return {
+      statusCode: null,
+      error: `not delivered: ${hostname} resolves to an address that is not public`,
+    };
+  }
+  return undefined;
 }
 
 function describeFetchFailure(error: unknown): string {

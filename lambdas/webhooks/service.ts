@@ -10,7 +10,7 @@ import {
   type WebhookEndpoint,
   webhookEndpointSchema,
 } from '../../lib/core/schemas';
-import { generateWebhookSecret } from '../../lib/core/webhooks';
+import { generateWebhookSecret, nonPublicHostProblem } from '../../lib/core/webhooks';
 
 export interface WebhookServiceStores {
   readonly webhooks: WebhookStore;
@@ -29,7 +29,17 @@ export async function createWebhookEndpoint(
   team: string,
   request: CreateWebhookEndpointRequest,
   now: number,
+  options: { readonly allowPrivateDestinations: boolean },
 ): Promise<CreatedWebhookEndpoint> {
+  const destination = options.allowPrivateDestinations
+    ? undefined
+    : nonPublicHostProblem(new URL(request.url).hostname);
+  if (destination) {
+    throw new InvalidRequestError(`url must reach a public address: ${destination}.`, {
+      param: 'url',
+      code: 'invalid_webhook_url',
+    });
+  }
   const existing = await stores.webhooks.listEndpoints(team, { limit: MAX_WEBHOOK_ENDPOINTS_PER_TEAM });
   if (existing.items.length >= MAX_WEBHOOK_ENDPOINTS_PER_TEAM) {
     throw new InvalidRequestError(

@@ -59,7 +59,7 @@ export function computeJobName(request: Pick<LaunchRequest, 'team' | 'jobId' | '
     .slice(0, MAX_JOB_NAME_LENGTH);
 }
 
-/** Tags on the compute job, as strings; Batch propagates them to the instances for cost allocation. */
+/** Tags on the compute job, as strings; `propagateTags` copies them to its ECS task (instances are tagged by the compute environment). */
 export function computeTags(
   request: Pick<LaunchRequest, 'team' | 'jobId' | 'launch'>,
 ): Record<string, string> {

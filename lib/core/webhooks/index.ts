@@ -1,3 +1,4 @@
+export { isPublicAddress, nonPublicHostProblem } from './destinations';
 export {
   generateWebhookSecret,
   signedWebhookHeaders,

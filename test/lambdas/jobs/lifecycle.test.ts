@@ -241,6 +241,8 @@ describe('job lifecycle on the local platform', () => {
     expect(cancel.status).toBe(200);
     expect(((await cancel.json()) as FineTuningJob).status).toBe('cancelled');
     expect(again.status).toBe(409);
+    // The SDK would retry a 409 twice more; this one will never change.
+    expect(again.headers.get('x-should-retry')).toBe('false');
     expect(((await again.json()) as ErrorBody).error).toEqual({
       message: `Job ${created.id} has already been cancelled; a finished job cannot be cancelled.`,
       type: 'invalid_request_error',

@@ -20,7 +20,13 @@ describe('loadConfig', () => {
       idempotencyTtlSeconds: 86_400,
       maxRunningJobsPerTeam: 4,
       compute: { kind: 'local', dataDir: '/data', trainerEntry: '/trainer/main.js', concurrency: 2 },
-      webhooks: { queueUrl: undefined, eventBusName: undefined, retryBaseSeconds: 10, maxAttempts: 6 },
+      webhooks: {
+        queueUrl: undefined,
+        eventBusName: undefined,
+        retryBaseSeconds: 10,
+        maxAttempts: 6,
+        allowPrivateDestinations: true,
+      },
     });
   });
 

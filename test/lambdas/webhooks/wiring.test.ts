@@ -9,7 +9,13 @@ import {
   UnavailableDeliveryQueue,
 } from '../../../lib/adapters';
 
-const webhooks = { queueUrl: undefined, eventBusName: undefined, retryBaseSeconds: 10, maxAttempts: 6 };
+const webhooks = {
+  queueUrl: undefined,
+  eventBusName: undefined,
+  retryBaseSeconds: 10,
+  maxAttempts: 6,
+  allowPrivateDestinations: false,
+};
 const consumer = async () => ({ batchItemFailures: [] });
 
 describe('webhook wiring', () => {
