@@ -14,11 +14,21 @@ export async function tryLaunch(
   team: string,
   jobId: string,
 ): Promise<'launched' | 'waiting' | 'not_waiting'> {
-  const taken = await changeJob(deps, team, jobId, (current) =>
-    isWaiting(current)
-      ? { next: { ...current, launch: { ...current.launch, state: 'submitting' } }, slot: 'acquire' }
-      : undefined,
-  );
+  const take = () =>
+    changeJob(deps, team, jobId, (current) =>
+      isWaiting(current)
+        ? { next: { ...current, launch: { ...current.launch, state: 'submitting' } }, slot: 'acquire' }
+        : undefined,
+    );
+  let taken = await take();
+  // A slot freed just after this job found none may have missed it in the (eventually
+  // consistent) waiting index: a consistent look at the count catches that release.
+  if (
+    taken?.kind === 'full' &&
+    (await deps.stores.jobs.slotsInUse(team)) < deps.settings.maxRunningJobsPerTeam
+  ) {
+    taken = await take();
+  }
   if (!taken || taken.kind === 'unchanged') return 'not_waiting';
   if (taken.kind === 'full') return 'waiting';
   const job = taken.after;
