@@ -56,6 +56,13 @@ export function positiveInteger(value: string): number {
   return parsed;
 }
 
+/** commander parser for `--limit` of a list route: the API takes 1-100. */
+export function pageLimit(value: string): number {
+  const parsed = positiveInteger(value);
+  if (parsed > 100) throw new InvalidArgumentError(`'${value}' is more than 100, the most one page holds.`);
+  return parsed;
+}
+
 /** Tells a human reading a partial list how to get the next page. */
 export function morePages(
   page: { readonly has_more: boolean; readonly last_id: string | null },

@@ -1,7 +1,9 @@
 import { Command, InvalidArgumentError } from 'commander';
 import { registerFilesCommands } from './commands/files';
+import { registerJobsCommands } from './commands/jobs';
 import { registerKeysCommands } from './commands/keys';
 import { registerLoginCommand } from './commands/login';
+import { registerModelsCommands } from './commands/models';
 import { registerTeamsCommands } from './commands/teams';
 
 function port(value: string): number {
@@ -36,6 +38,8 @@ export function buildProgram(): Command {
   registerTeamsCommands(program);
   registerKeysCommands(program);
   registerFilesCommands(program);
+  registerJobsCommands(program);
+  registerModelsCommands(program);
 
   return program;
 }

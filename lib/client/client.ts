@@ -1,15 +1,27 @@
-import type { z } from 'zod';
+import { z } from 'zod';
 import {
   type ApiKey,
   type AuditRecord,
   type CreatedApiKey,
   type createApiKeyRequestSchema,
+  type createJobRequestSchema,
   type createTeamRequestSchema,
   errorBodySchema,
   type FILE_PURPOSES,
   type FileObject,
+  type FineTuningJob,
   type fileDeletedSchema,
+  fineTuningJobSchema,
+  type JobCheckpoint,
+  type JobEvent,
+  jobCheckpointSchema,
+  jobEventSchema,
   type ListEnvelope,
+  listEnvelopeSchema,
+  type ModelObject,
+  modelDeletedSchema,
+  modelObjectSchema,
+  type registerModelRequestSchema,
   type Team,
 } from '../core/schemas';
 import { WhetstoneApiError, WhetstoneConnectionError } from './errors';
@@ -56,6 +68,24 @@ export interface ListAuditParams extends PageParams {
 }
 export type RevokedApiKey = ApiKey & { readonly deleted: true };
 export type DeletedFile = z.infer<typeof fileDeletedSchema>;
+/** The create body as the API takes it; Whetstone's own options ride in `whetstone`. */
+export type CreateJobParams = z.input<typeof createJobRequestSchema>;
+export interface ListJobsParams extends PageParams {
+  /** Only jobs whose metadata holds every one of these pairs (at most 16). */
+  readonly metadata?: Readonly<Record<string, string>>;
+}
+export type RegisterModelParams = z.input<typeof registerModelRequestSchema>;
+export type DeletedModel = z.infer<typeof modelDeletedSchema>;
+/** OpenAI's `GET /v1/models` answer: every model at once, no cursor. */
+export interface ModelList {
+  readonly object: 'list';
+  readonly data: readonly ModelObject[];
+}
+
+const jobListSchema = listEnvelopeSchema(fineTuningJobSchema);
+const eventListSchema = listEnvelopeSchema(jobEventSchema);
+const checkpointListSchema = listEnvelopeSchema(jobCheckpointSchema);
+const modelListSchema = z.object({ object: z.literal('list'), data: z.array(modelObjectSchema) });
 
 type Query = Readonly<Record<string, string | number | undefined>>;
 
@@ -133,11 +163,119 @@ export class WhetstoneClient {
       this.#json({ method: 'GET', path: '/v1/whetstone/audit', query: { ...params } }),
   };
 
+  readonly fineTuning = {
+    jobs: {
+      create: (params: CreateJobParams, options: MutationOptions = {}): Promise<FineTuningJob> =>
+        this.#checked(fineTuningJobSchema, 'fine-tuning job', {
+          method: 'POST',
+          path: '/v1/fine_tuning/jobs',
+          json: params,
+          ...options,
+        }),
+      /** Newest first. */
+      list: ({ metadata = {}, ...page }: ListJobsParams = {}): Promise<ListEnvelope<FineTuningJob>> =>
+        this.#checked(jobListSchema, 'list of fine-tuning jobs', {
+          method: 'GET',
+          path: '/v1/fine_tuning/jobs',
+          // As OpenAI's SDK writes a metadata filter: one `metadata[key]=value` parameter per pair.
+          query: {
+            ...page,
+            ...Object.fromEntries(
+              Object.entries(metadata).map(([key, value]) => [`metadata[${key}]`, value]),
+            ),
+          },
+        }),
+      retrieve: (jobId: string): Promise<FineTuningJob> =>
+        this.#checked(fineTuningJobSchema, 'fine-tuning job', { method: 'GET', path: jobPath(jobId) }),
+      /** A finished job is a 409 with code `job_finished`. */
+      cancel: (jobId: string, options: MutationOptions = {}): Promise<FineTuningJob> =>
+        this.#control(jobId, 'cancel', options),
+      /** Asks a running job to checkpoint and stop; it shows `paused` once its compute has stopped. */
+      pause: (jobId: string, options: MutationOptions = {}): Promise<FineTuningJob> =>
+        this.#control(jobId, 'pause', options),
+      /** Relaunches a paused job from its newest checkpoint. */
+      resume: (jobId: string, options: MutationOptions = {}): Promise<FineTuningJob> =>
+        this.#control(jobId, 'resume', options),
+      /** Newest first; `after` pages back in time. */
+      listEvents: (jobId: string, params: PageParams = {}): Promise<ListEnvelope<JobEvent>> =>
+        this.#checked(eventListSchema, 'list of fine-tuning job events', {
+          method: 'GET',
+          path: `${jobPath(jobId)}/events`,
+          query: { ...params },
+        }),
+      /** Newest first; `after` pages back in time. */
+      listCheckpoints: (jobId: string, params: PageParams = {}): Promise<ListEnvelope<JobCheckpoint>> =>
+        this.#checked(checkpointListSchema, 'list of fine-tuning job checkpoints', {
+          method: 'GET',
+          path: `${jobPath(jobId)}/checkpoints`,
+          query: { ...params },
+        }),
+    },
+  };
+
+  readonly models = {
+    /** Registered base models, then the team's fine-tuned models. */
+    list: (): Promise<ModelList> =>
+      this.#checked(modelListSchema, 'list of models', { method: 'GET', path: '/v1/models' }),
+    retrieve: (model: string): Promise<ModelObject> =>
+      this.#checked(modelObjectSchema, 'model', { method: 'GET', path: `/v1/models/${segment(model)}` }),
+    /** Only the team's fine-tuned models (admin keys); a base model is a 403. */
+    delete: (model: string): Promise<DeletedModel> =>
+      this.#checked(modelDeletedSchema, 'deleted model', {
+        method: 'DELETE',
+        path: `/v1/models/${segment(model)}`,
+      }),
+    /** Registers files already in the data bucket as a base model (owner keys). */
+    register: (params: RegisterModelParams, options: MutationOptions = {}): Promise<ModelObject> =>
+      this.#checked(modelObjectSchema, 'model', {
+        method: 'POST',
+        path: '/v1/whetstone/models',
+        json: params,
+        ...options,
+      }),
+  };
+
+  #control(
+    jobId: string,
+    action: 'cancel' | 'pause' | 'resume',
+    options: MutationOptions,
+  ): Promise<FineTuningJob> {
+    return this.#checked(fineTuningJobSchema, 'fine-tuning job', {
+      method: 'POST',
+      path: `${jobPath(jobId)}/${action}`,
+      ...options,
+    });
+  }
+
+  /**
+   * The answer checked against the schema and returned as it came: a field this client does not
+   * know yet is kept, so `--json` and callers see the API's object, not a trimmed copy.
+   */
+  async #checked<S extends z.ZodType>(schema: S, what: string, call: Call): Promise<z.output<S>> {
+    const { value, status, url } = await this.#parse(call);
+    const checked = schema.safeParse(value);
+    if (!checked.success) {
+      const issue = checked.error.issues[0];
+      const where = issue && issue.path.length > 0 ? ` at ${issue.path.join('.')}` : '';
+      throw new WhetstoneApiError(status, {
+        message: `${call.method} ${url} answered with a body that is not a ${what}${where}: ${issue?.message ?? 'unknown shape'}`,
+        type: 'api_error',
+        code: null,
+        param: null,
+      });
+    }
+    return value as z.output<S>;
+  }
+
   async #json<T>(call: Call): Promise<T> {
+    return (await this.#parse(call)).value as T;
+  }
+
+  async #parse(call: Call): Promise<{ value: unknown; status: number; url: string }> {
     const { response, url } = await this.#send(call, 'follow');
     const text = await response.text();
     try {
-      return JSON.parse(text) as T;
+      return { value: JSON.parse(text), status: response.status, url };
     } catch {
       throw new WhetstoneApiError(response.status, {
         message: `${call.method} ${url} answered HTTP ${response.status} with a body that is not JSON: ${snippet(text)}`,
@@ -208,6 +346,11 @@ export class WhetstoneClient {
   }
 }
 
+function jobPath(jobId: string): string {
+  return `/v1/fine_tuning/jobs/${segment(jobId)}`;
+}
+
+/** Percent-encoded, so a fine-tuned model's `ft:...:...` name stays one path segment. */
 function segment(id: string): string {
   if (id.length === 0) throw new Error('An id must not be empty.');
   return encodeURIComponent(id);

@@ -1,47 +1,11 @@
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { formatTime } from '../../lib/cli/output';
 import { WhetstoneClient } from '../../lib/client';
 import { chatDataset, startTestPlatform, type TestPlatform } from '../helpers/platform';
-
-const repositoryRoot = resolve(__dirname, '../..');
-
-interface CliRun {
-  readonly code: number | null;
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
-/** The real CLI in its own process, as a user runs it; spawn, not spawnSync, so the in-process gateway can answer. */
-function whet(args: readonly string[], env: Record<string, string>): Promise<CliRun> {
-  return new Promise((resolveRun, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'bin/whet.ts', ...args], {
-      cwd: repositoryRoot,
-      env: { PATH: process.env.PATH ?? '', ...env },
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
-      stdout += chunk;
-    });
-    child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
-      stderr += chunk;
-    });
-    child.on('error', reject);
-    child.on('close', (code) => resolveRun({ code, stdout, stderr }));
-  });
-}
-
-/** A table printed by the CLI, as rows of cells (cells are at least two spaces apart). */
-function tableOf(stdout: string): string[][] {
-  return stdout
-    .trimEnd()
-    .split('\n')
-    .map((line) => line.split(/ {2,}/));
-}
+import { tableOf, whet } from './whet';
 
 describe('whet commands', () => {
   let platform: TestPlatform;

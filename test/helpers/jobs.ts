@@ -69,3 +69,48 @@ export async function waitForJob(
 export function hasStatus(...statuses: FineTuningJob['status'][]): (job: FineTuningJob) => boolean {
   return (job) => statuses.includes(job.status);
 }
+
+/** Resolves with the probe's first defined value, or fails after `timeoutMs`. */
+export async function waitFor<T>(
+  probe: () => T | undefined | Promise<T | undefined>,
+  timeoutMs = 20_000,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      const value = await probe();
+      if (value !== undefined) return value;
+    } catch {
+      // not there yet
+    }
+    if (Date.now() > deadline) throw new Error(`gave up waiting after ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+/** The messages of a job's newest 100 events, oldest first. */
+export async function eventMessages(platform: TestPlatform, key: string, jobId: string): Promise<string[]> {
+  const response = await platform.call(key, 'GET', `/v1/fine_tuning/jobs/${jobId}/events?limit=100`);
+  return ((await response.json()) as { data: { message: string }[] }).data
+    .map((event) => event.message)
+    .reverse();
+}
+
+/**
+ * Running, as the compute reports it, is not yet training: the test trainer says when it has
+ * started, and only then does a SIGTERM reach a trainer that checkpoints.
+ */
+export async function trainerStarted(
+  platform: TestPlatform,
+  key: string,
+  jobId: string,
+  attempt = 1,
+): Promise<void> {
+  await waitFor(async () =>
+    (await eventMessages(platform, key, jobId)).some((message) =>
+      message.startsWith(`Test trainer attempt ${attempt} started`),
+    )
+      ? true
+      : undefined,
+  );
+}

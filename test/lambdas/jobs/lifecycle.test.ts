@@ -1,15 +1,18 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ErrorBody, FineTuningJob, JobEvent } from '../../../lib/core/schemas';
+import type { ErrorBody, FineTuningJob } from '../../../lib/core/schemas';
 import {
   createJob,
   ensureTinyModel,
+  eventMessages,
   getJob,
   hasStatus,
   type TrainerBehaviour,
   trainerMetadata,
+  trainerStarted,
   uploadTrainingFile,
+  waitFor,
   waitForJob,
 } from '../../helpers/jobs';
 import { startTestPlatform, type TestPlatform } from '../../helpers/platform';
@@ -53,22 +56,6 @@ describe('job lifecycle on the local platform', () => {
   const post = (key: string, jobId: string, action: 'cancel' | 'pause' | 'resume') =>
     platform.call(key, 'POST', `/v1/fine_tuning/jobs/${jobId}/${action}`);
 
-  /** Running as the compute sees it is not yet training: the trainer says when it has started. */
-  async function trainerStarted(key: string, jobId: string, attempt = 1): Promise<void> {
-    await waitFor(async () =>
-      (await eventMessages(key, jobId)).some((message) =>
-        message.startsWith(`Test trainer attempt ${attempt} started`),
-      )
-        ? true
-        : undefined,
-    );
-  }
-
-  async function eventMessages(key: string, jobId: string): Promise<string[]> {
-    const response = await platform.call(key, 'GET', `/v1/fine_tuning/jobs/${jobId}/events?limit=100`);
-    return ((await response.json()) as { data: JobEvent[] }).data.map((event) => event.message).reverse();
-  }
-
   it('succeeds: the fine-tuned model is named, listed, and every status change is an event', async () => {
     // Prepare
     const { key, file } = await teamWithFile('winners');
@@ -92,7 +79,7 @@ describe('job lifecycle on the local platform', () => {
     const model = await platform.call(key, 'GET', `/v1/models/${encodeURIComponent(name)}`);
     expect(model.status).toBe(200);
     expect(await model.json()).toMatchObject({ id: name, object: 'model', owned_by: 'winners' });
-    const messages = await eventMessages(key, created.id);
+    const messages = await eventMessages(platform, key, created.id);
     expect(messages.slice(0, 4)).toEqual([
       `Created fine-tuning job: ${created.id}`,
       `Validating training file: ${file}`,
@@ -182,7 +169,7 @@ describe('job lifecycle on the local platform', () => {
       'launch-1-attempt-1.log',
       'launch-1-attempt-2.log',
     ]);
-    expect(await eventMessages(key, created.id)).toContain(
+    expect(await eventMessages(platform, key, created.id)).toContain(
       'Attempt 1 ended (Essential container in task exited: killed by SIGKILL); retrying from the newest checkpoint.',
     );
   });
@@ -191,7 +178,7 @@ describe('job lifecycle on the local platform', () => {
     // Prepare
     const { key, file } = await teamWithFile('pausers');
     const created = await start(key, file, { mode: 'run' });
-    await trainerStarted(key, created.id);
+    await trainerStarted(platform, key, created.id);
 
     // Act
     const pausing = await post(key, created.id, 'pause');
@@ -199,7 +186,7 @@ describe('job lifecycle on the local platform', () => {
     const checkpoints = await platform.call(key, 'GET', `/v1/fine_tuning/jobs/${created.id}/checkpoints`);
     const resumed = await post(key, created.id, 'resume');
     const running = await waitForJob(platform, key, created.id, hasStatus('running'));
-    await trainerStarted(key, created.id);
+    await trainerStarted(platform, key, created.id);
     const cancelling = await post(key, created.id, 'cancel');
     const cancelled = await waitForJob(platform, key, created.id, hasStatus('cancelled'));
 
@@ -272,7 +259,7 @@ describe('job lifecycle on the local platform', () => {
     const cancelQueued = await post(key, third.id, 'cancel');
     const thirdAfter = await waitForJob(platform, key, third.id, hasStatus('cancelled'));
     const fifthEvents = await waitFor(async () => {
-      const messages = await eventMessages(key, fifth.id);
+      const messages = await eventMessages(platform, key, fifth.id);
       return messages.some((message) => message.startsWith('Launch 1 submitted')) ? messages : undefined;
     });
     const cancelRunning = await post(key, first.id, 'cancel');
@@ -288,7 +275,7 @@ describe('job lifecycle on the local platform', () => {
     expect(cancelWaiting.status).toBe(200);
     expect(((await cancelWaiting.json()) as FineTuningJob).status).toBe('cancelled');
     expect(fifthBefore.status).toBe('queued');
-    expect(await eventMessages(key, fourth.id)).not.toContainEqual(
+    expect(await eventMessages(platform, key, fourth.id)).not.toContainEqual(
       expect.stringMatching(/^Launch 1 submitted/),
     );
     expect(cancelQueued.status).toBe(200);
@@ -333,20 +320,3 @@ describe('job lifecycle on the local platform', () => {
     expect(((await cancel.json()) as FineTuningJob).status).toBe('cancelled');
   });
 });
-
-async function waitFor<T>(
-  probe: () => T | undefined | Promise<T | undefined>,
-  timeoutMs = 20_000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      const value = await probe();
-      if (value !== undefined) return value;
-    } catch {
-      // not there yet
-    }
-    if (Date.now() > deadline) throw new Error(`gave up waiting after ${timeoutMs} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
