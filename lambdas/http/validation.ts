@@ -19,8 +19,10 @@ export function parseInput<T extends z.ZodType>(schema: T, value: unknown, where
     });
   }
   const param = path.length > 0 ? path.join('.') : null;
-  // zod drops `issue.input` from reported issues, so whether the field was sent is read from the input.
-  const missing = param !== null && valueAt(value, issue.path) === undefined;
+  // zod drops `issue.input` from reported issues, so whether the field was sent is read from the
+  // input, unless a refinement says the field was sent under other names (`params.sent`).
+  const sent = issue.code === 'custom' && (issue.params as { sent?: boolean } | undefined)?.sent === true;
+  const missing = param !== null && !sent && valueAt(value, issue.path) === undefined;
   const message = missing
     ? `Missing required ${where} parameter: '${param}'.`
     : `Invalid ${where} parameter${param ? ` '${param}'` : ''}: ${issue.message}.`;

@@ -20,7 +20,13 @@ export const listJobsQuerySchema = z
       }
     }
     if (Object.keys(query).filter((key) => METADATA_PARAMETER.test(key)).length > 16) {
-      context.addIssue({ code: 'custom', path: ['metadata'], message: 'filters on at most 16 keys' });
+      // Sent as `metadata[key]` parameters, so there is no `metadata` key to find in the query.
+      context.addIssue({
+        code: 'custom',
+        path: ['metadata'],
+        message: 'filters on at most 16 keys',
+        params: { sent: true },
+      });
     }
   })
   .transform((query, context) => {

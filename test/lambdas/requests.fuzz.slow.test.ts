@@ -1,3 +1,3 @@
 import { describeRequestFuzz } from '../helpers/request-fuzz';
 
-describeRequestFuzz({ valid: 60, invalid: 200 });
+describeRequestFuzz({ valid: 60, live: 8, invalid: 200 });

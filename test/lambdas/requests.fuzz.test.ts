@@ -1,3 +1,3 @@
 import { describeRequestFuzz } from '../helpers/request-fuzz';
 
-describeRequestFuzz({ valid: 15, invalid: 40 });
+describeRequestFuzz({ valid: 10, live: 2, invalid: 24 });

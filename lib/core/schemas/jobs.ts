@@ -34,6 +34,17 @@ export const TRAINING_METHODS = ['lora', 'full', 'partial'] as const;
 export const GPU_TYPES = ['none', 'a10g', 'l4', 'l40s', 'a100', 'h100'] as const;
 export const MARKETS = ['spot', 'on-demand'] as const;
 export const DEFAULT_LORA_TARGET_MODULES = ['q_proj', 'k_proj', 'v_proj', 'o_proj'] as const;
+/**
+ * A fraction or rate: 0, or at least one millionth. Smaller non-zero values mean nothing to
+ * training and could not be stored (DynamoDB numbers stop at 1e-130).
+ */
+function smallNumber(max: number) {
+  return z
+    .number()
+    .min(0)
+    .max(max)
+    .refine((value) => value === 0 || value >= 1e-6, { message: 'must be 0 or at least 0.000001' });
+}
 const moduleName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_.]{0,63}$/, 'must be a module name such as q_proj');
 
 /**
@@ -46,8 +57,8 @@ export const whetstoneOptionsSchema = z.strictObject({
   lora: z
     .strictObject({
       rank: z.number().int().min(1).max(256).default(8),
-      alpha: z.number().positive().max(1024).default(16),
-      dropout: z.number().min(0).max(0.9).default(0.05),
+      alpha: z.number().min(0.001).max(1024).default(16),
+      dropout: smallNumber(0.9).default(0.05),
       target_modules: z
         .union([z.literal('all-linear'), z.array(moduleName).min(1).max(32)])
         .default([...DEFAULT_LORA_TARGET_MODULES]),
@@ -66,12 +77,12 @@ export const whetstoneOptionsSchema = z.strictObject({
     .default(null),
   max_seq_length: z.number().int().min(16).max(131_072).default(2048),
   /** Fraction of the training steps spent warming the learning rate up linearly. */
-  warmup_ratio: z.number().min(0).max(0.5).default(0.03),
-  weight_decay: z.number().min(0).max(1).default(0),
+  warmup_ratio: smallNumber(0.5).default(0.03),
+  weight_decay: smallNumber(1).default(0),
   gpu_type: z.enum(GPU_TYPES).default('none'),
   market: z.enum(MARKETS).default('spot'),
   /** Stop the job when its cost reaches this many US dollars; `null`: no cap beyond the team budget. */
-  max_cost_usd: z.number().positive().max(1_000_000).nullable().default(null),
+  max_cost_usd: z.number().min(0.01).max(1_000_000).nullable().default(null),
   /** Limit on each attempt's run time. */
   max_runtime_minutes: z
     .number()
@@ -180,7 +191,7 @@ export type JobCheckpoint = z.infer<typeof jobCheckpointSchema>;
 
 const hyperparametersInputSchema = z.strictObject({
   batch_size: hyperparametersSchema.shape.batch_size.optional(),
-  learning_rate_multiplier: z.union([auto, z.number().positive().max(100)]).optional(),
+  learning_rate_multiplier: z.union([auto, z.number().min(0.000001).max(100)]).optional(),
   n_epochs: hyperparametersSchema.shape.n_epochs.optional(),
 });
 export type HyperparametersInput = z.infer<typeof hyperparametersInputSchema>;

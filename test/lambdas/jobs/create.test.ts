@@ -1,11 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type ErrorBody, type FineTuningJob, fineTuningJobSchema } from '../../../lib/core/schemas';
-import {
-  createJob,
-  ensureTinyModel,
-  trainerMetadata,
-  uploadTrainingFile,
-} from '../../helpers/jobs';
+import { createJob, ensureTinyModel, trainerMetadata, uploadTrainingFile } from '../../helpers/jobs';
 import { fileForm, startTestPlatform, type TestPlatform } from '../../helpers/platform';
 
 describe('POST /v1/fine_tuning/jobs', () => {
@@ -228,6 +223,11 @@ describe('POST /v1/fine_tuning/jobs', () => {
     const secondPage = await list(`?limit=2&after=${firstPage.data.at(-1)?.id}`);
     const red = await list('?metadata[colour]=red');
     const badQuery = await platform.call(listKey, 'GET', '/v1/fine_tuning/jobs?colour=red');
+    const tooManyFilters = await platform.call(
+      listKey,
+      'GET',
+      `/v1/fine_tuning/jobs?${Array.from({ length: 17 }, (_, index) => `metadata[k${index}]=v`).join('&')}`,
+    );
 
     // Assess
     expect(firstPage.data.map((job) => job.id)).toEqual([ids[2], ids[1]]);
@@ -237,6 +237,12 @@ describe('POST /v1/fine_tuning/jobs', () => {
     expect(red.data.map((job) => job.id)).toEqual([ids[2], ids[0]]);
     expect(badQuery.status).toBe(400);
     expect(((await badQuery.json()) as ErrorBody).error.param).toBe('colour');
+    expect(((await tooManyFilters.json()) as ErrorBody).error).toEqual({
+      message: "Invalid query parameter 'metadata': filters on at most 16 keys.",
+      type: 'invalid_request_error',
+      param: 'metadata',
+      code: 'invalid_value',
+    });
   });
 
   it('answers an unknown or foreign job id with 404', async () => {
