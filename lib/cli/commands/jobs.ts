@@ -1,24 +1,18 @@
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import type { z } from 'zod';
-import {
-  type CreateJobParams,
-  WhetstoneApiError,
-  type WhetstoneClient,
-  WhetstoneConnectionError,
-} from '../../client';
+import type { CreateJobParams } from '../../client';
 import {
   createJobRequestSchema,
-  type FineTuningJob,
   GPU_TYPES,
   hyperparametersSchema,
-  type JobEvent,
-  type JobStatus,
   MARKETS,
   TRAINING_METHODS,
   whetstoneOptionsSchema,
 } from '../../core/schemas';
 import { type ApiOptions, apiCommand, morePages, pageLimit, withClient } from '../api';
 import { formatTime, printFields, printJson, printTable } from '../output';
+import { capitalised, describeStatus, details, eventLine, formatMetric } from './job-output';
+import { type WaitOptions, waitForJobEnd } from './job-wait';
 
 type Auto = 'auto';
 interface CreateOptions extends ApiOptions {
@@ -50,18 +44,7 @@ interface PageOptions extends ApiOptions {
   readonly limit?: number;
   readonly after?: string;
 }
-interface WaitOptions extends ApiOptions {
-  readonly timeout?: number;
-  readonly interval: number;
-}
-
-/** Where `whet jobs wait` stops: the job will not change again unless someone acts on it. */
-const WAIT_ENDS: readonly JobStatus[] = ['succeeded', 'failed', 'cancelled', 'paused'];
-/** Failed polls in a row that `wait` rides out (a restarting gateway, throttling) before giving up. */
-const WAIT_RETRIES = 5;
-/** The status lands before its event is appended; how often `wait` looks again for that event. */
-const STATUS_EVENT_LOOKS = 10;
-const STATUS_EVENT_PAUSE_MS = 200;
+interface WaitCommandOptions extends ApiOptions, WaitOptions {}
 
 const lora = whetstoneOptionsSchema.shape.lora.unwrap().shape;
 const partial = whetstoneOptionsSchema.shape.partial.unwrap().unwrap().shape;
@@ -248,9 +231,9 @@ export function registerJobsCommands(program: Command): void {
   )
     .option('--timeout <seconds>', 'give up (exit 1) after this long (default: no limit)', positiveSeconds)
     .option('--interval <seconds>', 'time between looks', positiveSeconds, 2)
-    .action((jobId: string, options: WaitOptions) =>
+    .action((jobId: string, options: WaitCommandOptions) =>
       withClient(options, async (client) => {
-        const job = await waitFor(client, jobId, options);
+        const job = await waitForJobEnd(client, jobId, options);
         if (options.json) printJson(job);
         else if (job.status === 'succeeded') {
           console.log(`Job ${job.id} succeeded: fine-tuned model ${job.fine_tuned_model ?? '(none)'}.`);
@@ -268,81 +251,6 @@ export function registerJobsCommands(program: Command): void {
         if (job.status === 'cancelled') throw new Error(`Job ${job.id} was cancelled.`);
       }),
     );
-}
-
-/**
- * Polls the job and prints each event not printed yet, oldest first. The first look prints at
- * most the newest page of history; later looks read back until they reach an event already shown.
- */
-async function waitFor(client: WhetstoneClient, jobId: string, options: WaitOptions): Promise<FineTuningJob> {
-  const deadline =
-    options.timeout === undefined ? Number.POSITIVE_INFINITY : Date.now() + options.timeout * 1000;
-  const shown = new Set<string>();
-  const statusesShown = new Set<unknown>();
-  const showNewEvents = async () => {
-    for (const event of await retried(() => unseenEvents(client, jobId, shown))) {
-      shown.add(event.id);
-      statusesShown.add(event.data?.status);
-      console.log(eventLine(event));
-    }
-  };
-  for (;;) {
-    const job = await retried(() => client.fineTuning.jobs.retrieve(jobId));
-    const ended = WAIT_ENDS.includes(job.status);
-    if (!options.json) {
-      await showNewEvents();
-      for (let look = 1; ended && !statusesShown.has(job.status) && look < STATUS_EVENT_LOOKS; look++) {
-        await sleep(STATUS_EVENT_PAUSE_MS);
-        await showNewEvents();
-      }
-    }
-    if (ended) return job;
-    const left = deadline - Date.now();
-    if (left <= 0) {
-      throw new Error(
-        `Job ${jobId} is still ${describeStatus(job)} after ${options.timeout} s; it goes on without the wait.`,
-      );
-    }
-    await sleep(Math.min(options.interval * 1000, left));
-  }
-}
-
-/** Newest first from the API; returned oldest first. */
-async function unseenEvents(
-  client: WhetstoneClient,
-  jobId: string,
-  shown: ReadonlySet<string>,
-): Promise<JobEvent[]> {
-  const unseen: JobEvent[] = [];
-  let after: string | undefined;
-  for (;;) {
-    const page = await client.fineTuning.jobs.listEvents(jobId, { limit: 100, after });
-    const fresh = page.data.filter((event) => !shown.has(event.id));
-    unseen.push(...fresh);
-    const reachedShown = fresh.length < page.data.length;
-    if (shown.size === 0 || reachedShown || !page.has_more || page.last_id === null) break;
-    after = page.last_id;
-  }
-  return unseen.reverse();
-}
-
-/** Rides out a gateway that is restarting or throttling; any other failure ends the wait at once. */
-async function retried<T>(look: () => Promise<T>): Promise<T> {
-  for (let failures = 1; ; failures++) {
-    try {
-      return await look();
-    } catch (error) {
-      const transient =
-        error instanceof WhetstoneConnectionError ||
-        (error instanceof WhetstoneApiError && (error.status === 429 || error.status >= 500));
-      if (!transient || failures >= WAIT_RETRIES) throw error;
-      await sleep(Math.min(1000 * 2 ** (failures - 1), 10_000));
-    }
-  }
-}
-
-function sleep(milliseconds: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, milliseconds));
 }
 
 /**
@@ -470,77 +378,4 @@ function metadataPair(text: string, previous: Record<string, string> | undefined
   if (Object.hasOwn(pairs, key)) throw new InvalidArgumentError(`'${key}' is given twice.`);
   if (Object.keys(pairs).length >= 16) throw new InvalidArgumentError('metadata holds at most 16 pairs.');
   return { ...pairs, [key]: value };
-}
-
-function details(job: FineTuningJob): [string, string | undefined][] {
-  const options = job.whetstone?.options;
-  const { n_epochs, batch_size, learning_rate_multiplier } = job.hyperparameters;
-  const metadata = Object.entries(job.metadata ?? {});
-  return [
-    ['id', job.id],
-    ['status', describeStatus(job)],
-    ['model', job.model],
-    ['fine-tuned model', job.fine_tuned_model ?? undefined],
-    ['training file', job.training_file],
-    ['validation file', job.validation_file ?? undefined],
-    ['method', options ? describeMethod(options) : undefined],
-    [
-      'hyperparameters',
-      `epochs ${n_epochs}, batch size ${batch_size}, learning rate multiplier ${learning_rate_multiplier}`,
-    ],
-    [
-      'compute',
-      options
-        ? `${options.gpu_type === 'none' ? 'CPU' : options.gpu_type}, ${options.market}` +
-          (options.max_cost_usd === null ? '' : `, at most $${options.max_cost_usd}`)
-        : undefined,
-    ],
-    ['seed', String(job.seed)],
-    ['created', formatTime(job.created_at)],
-    ['finished', job.finished_at === null ? undefined : formatTime(job.finished_at)],
-    ['attempts', job.whetstone ? String(job.whetstone.attempts.length) : undefined],
-    ['error', job.error ? `${job.error.code}: ${job.error.message}` : undefined],
-    [
-      'metadata',
-      metadata.length > 0 ? metadata.map(([key, value]) => `${key}=${value}`).join(', ') : undefined,
-    ],
-  ];
-}
-
-function describeMethod(options: NonNullable<FineTuningJob['whetstone']>['options']): string {
-  switch (options.training_method) {
-    case 'lora':
-      return `lora (rank ${options.lora.rank}, alpha ${options.lora.alpha})`;
-    case 'full':
-      return 'full';
-    case 'partial': {
-      const layers = options.partial?.layers;
-      const modules = options.partial?.modules;
-      const parts = [
-        ...(layers ? [`layers ${layers.join(',')}`] : []),
-        ...(modules ? [`modules ${modules.join(',')}`] : []),
-      ];
-      return `partial (${parts.join('; ')})`;
-    }
-  }
-}
-
-/** The status, and where the job is headed when a cancel or pause is still under way. */
-function describeStatus(job: FineTuningJob): string {
-  const desired = job.whetstone?.desired_status;
-  if (desired === 'cancelled' && job.status !== 'cancelled') return `${job.status}, cancelling`;
-  if (desired === 'paused' && job.status !== 'paused') return `${job.status}, pausing`;
-  return job.status;
-}
-
-function eventLine(event: JobEvent): string {
-  return `${formatTime(event.created_at)}  ${event.level.padEnd(5)}  ${event.message}`;
-}
-
-function formatMetric(value: number | undefined): string {
-  return value === undefined ? '-' : String(Number(value.toPrecision(6)));
-}
-
-function capitalised(text: string): string {
-  return `${text.charAt(0).toUpperCase()}${text.slice(1)}`;
 }
