@@ -107,7 +107,10 @@ export async function applyComputeEvent(deps: JobDeps, event: BatchJobStateChang
   await afterChange(deps, outcome);
   const job = outcome.kind === 'written' ? outcome.after : outcome.job;
   if (success && job.job.status !== 'succeeded') {
-    await deps.stores.models.deleteFineTuned(team, job.model.fine_tuned_name);
+    // Taken back only if, read afresh, the job did not succeed by another event meanwhile.
+    const now = await deps.stores.jobs.get(team, jobId);
+    if (now?.job.status !== 'succeeded')
+      await deps.stores.models.deleteFineTuned(team, job.model.fine_tuned_name);
   }
   if (!isComputeEnd(detail.status) && computeUnwanted(job, launch, detail.jobId)) {
     await deps.launcher.terminate(detail.jobId, stopReason(job));

@@ -1,4 +1,4 @@
-import type { StoredJob } from '../../lib/adapters';
+import { LauncherClosedError, type StoredJob } from '../../lib/adapters';
 import { s3Uri } from '../../lib/core/jobs';
 import { objectKeys } from '../../lib/core/storage';
 import type { JobDeps } from './deps';
@@ -46,6 +46,15 @@ export async function tryLaunch(
       attemptTimeoutSeconds: job.job.whetstone.options.max_runtime_minutes * 60,
     }));
   } catch (error) {
+    if (error instanceof LauncherClosedError) {
+      // The compute takes no work now (the local platform is stopping): the job waits on.
+      await changeJob(deps, team, jobId, (current) =>
+        current.launch.number === launch && current.launch.state === 'submitting'
+          ? { next: { ...current, launch: { ...current.launch, state: 'waiting' } }, slot: 'release' }
+          : undefined,
+      );
+      return 'waiting';
+    }
     deps.log('launch failed', { team, jobId, launch, error: String(error) });
     const failed = await changeJob(deps, team, jobId, (current) => {
       if (current.launch.number !== launch || current.launch.state !== 'submitting') return undefined;
@@ -100,7 +109,7 @@ export async function tryLaunch(
   const now =
     recorded?.kind === 'written' ? recorded.after : recorded?.kind === 'unchanged' ? recorded.job : undefined;
   if (now && now.job.whetstone.desired_status !== 'running' && now.launch.state !== 'ended') {
-    await deps.launcher.terminate(computeJobId, stopReason(now));
+    await deps.launcher.terminate(now.launch.compute_job_id ?? computeJobId, stopReason(now));
   }
   return 'launched';
 }

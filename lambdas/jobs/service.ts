@@ -130,8 +130,10 @@ export async function createJob(
   try {
     if (!(await deps.stores.jobs.create(stored))) throw new Error(`job id ${jobId} already taken`);
   } catch (error) {
-    // No record, no job: the spec goes too, so a failed create leaves nothing behind.
-    await deps.stores.objects.delete(objectKeys.jobSpec(team, jobId)).catch(() => undefined);
+    // No record, no job: the spec goes too, so a failed create leaves nothing behind. A write
+    // that failed only on its way back may have landed, and then the spec is the job's.
+    const landed = await deps.stores.jobs.get(team, jobId).catch(() => undefined);
+    if (!landed) await deps.stores.objects.delete(objectKeys.jobSpec(team, jobId)).catch(() => undefined);
     throw error;
   }
   // From here the job exists: a failure is logged and the job returned as it stands (a retry
@@ -150,6 +152,7 @@ async function queueAndLaunch(
   jobId: string,
   files: readonly FileObject[],
 ): Promise<void> {
+  // The events tell the story; their loss must not keep the job from running.
   await appendEvents(deps, team, jobId, [
     { level: 'info', message: `Created fine-tuning job: ${jobId}`, type: 'message', data: {} },
     ...files.map((file, index) => ({
@@ -158,7 +161,7 @@ async function queueAndLaunch(
       type: 'message' as const,
       data: {},
     })),
-  ]);
+  ]).catch((error: unknown) => deps.log('job events not recorded', { team, jobId, error: String(error) }));
   await changeJob(deps, team, jobId, (current) =>
     current.job.status === 'validating_files' && current.job.whetstone.desired_status === 'running'
       ? {

@@ -136,6 +136,7 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
 
     if ((await ensureTable(dynamodb.endpoint, TABLE_NAME)) === 'created') log(`created table ${TABLE_NAME}`);
     const { createdTeam, createdOwnerKey, credentials } = await bootstrap(dataDir, url, log);
+    await launchWaitingJobs(log);
 
     writeJsonFile(platformFilePath(dataDir), {
       url,
@@ -288,6 +289,27 @@ async function bootstrap(
   const credentials: CredentialsFile = { url, api_key: key.value, team: DEFAULT_TEAM };
   writeJsonFile(path, credentials, 0o600);
   return { createdTeam, createdOwnerKey: key.value, credentials };
+}
+
+/**
+ * Jobs left waiting for a running-job slot when the platform last stopped: the jobs that held the
+ * slots ended with that stop, and no later end would come to launch these.
+ */
+async function launchWaitingJobs(log: (line: string) => void): Promise<void> {
+  const { jobDeps, stores } = await import('../../lambdas/runtime/dependencies');
+  const { launchWaiting } = await import('../../lambdas/jobs/launching');
+  let after: string | undefined;
+  for (;;) {
+    const page = await stores.teams.list({ limit: 100, ...(after ? { after } : {}) });
+    for (const team of page.items) {
+      if ((await stores.jobs.waiting(team.id, 1)).length > 0) {
+        log(`launching waiting jobs of team ${team.id}`);
+        await launchWaiting(jobDeps, team.id);
+      }
+    }
+    after = page.items.at(-1)?.id;
+    if (!page.hasMore || !after) return;
+  }
 }
 
 /** The saved owner key, if the credentials file is there and holds one. */

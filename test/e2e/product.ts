@@ -32,6 +32,8 @@ export interface StartProductOptions {
   /** Added to the environment `whet start` inherits (the platform's own variables are not). */
   readonly env?: Readonly<Record<string, string>>;
   readonly timeoutMs?: number;
+  /** Serve this data dir again (a restart); default a fresh temporary one. */
+  readonly dataDir?: string;
 }
 
 /** Variables a surrounding platform may have set; the product must read only what this test gives it. */
@@ -43,7 +45,7 @@ const INHERITED_PLATFORM_VARIABLES = /^(WHETSTONE_|AWS_)/;
  * process that exits first fails the start with its output.
  */
 export async function startProduct(options: StartProductOptions = {}): Promise<RunningProduct> {
-  const dataDir = mkdtempSync(join(tmpdir(), 'whetstone-e2e-'));
+  const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'whetstone-e2e-'));
   const env = Object.fromEntries(
     Object.entries(process.env).filter(([name]) => !INHERITED_PLATFORM_VARIABLES.test(name)),
   );
@@ -78,7 +80,7 @@ export async function startProduct(options: StartProductOptions = {}): Promise<R
     };
   } catch (error) {
     await stopProcess(child, exited);
-    rmSync(dataDir, { recursive: true, force: true });
+    if (!options.dataDir) rmSync(dataDir, { recursive: true, force: true });
     throw error;
   }
 }

@@ -63,6 +63,13 @@ export interface JobStore {
   slotsInUse(team: string): Promise<number>;
 }
 
+/** Why a transaction may be cancelled and still be worth deciding again; anything else is a bug. */
+const RETRYABLE_CANCELLATIONS = ['None', 'ConditionalCheckFailed', 'TransactionConflict', 'ThrottlingError'];
+
+function isTransactionConflict(error: unknown): boolean {
+  return error instanceof Error && error.name === 'TransactionConflictException';
+}
+
 export class DynamoJobStore implements JobStore {
   constructor(
     private readonly client: DynamoDBDocumentClient,
@@ -142,7 +149,8 @@ export class DynamoJobStore implements JobStore {
         await this.client.send(new PutCommand(put));
         return 'written';
       } catch (error) {
-        if (isConditionalCheckFailure(error)) return 'changed';
+        // A transaction moving the same job at that moment (a slot change) is a lost race too.
+        if (isConditionalCheckFailure(error) || isTransactionConflict(error)) return 'changed';
         throw error;
       }
     }
@@ -173,8 +181,10 @@ export class DynamoJobStore implements JobStore {
       // Reasons come in TransactItems order: the job first, then the counter. Any other reason
       // (another transaction on the team's counter at that moment) is worth a fresh try.
       const reasons = (error as { CancellationReasons?: { Code?: string }[] }).CancellationReasons ?? [];
-      if (reasons[0]?.Code === 'ConditionalCheckFailed') return 'changed';
-      if (reasons[1]?.Code !== 'ConditionalCheckFailed') return 'changed';
+      const codes = reasons.map((reason) => reason.Code ?? 'None');
+      if (codes.some((code) => !RETRYABLE_CANCELLATIONS.includes(code))) throw error;
+      if (codes[0] === 'ConditionalCheckFailed') return 'changed';
+      if (codes[1] !== 'ConditionalCheckFailed') return 'changed';
       // A count already at zero must not block the job's own write.
       if (slot.change === 'release') return this.replace(next);
       return 'full';

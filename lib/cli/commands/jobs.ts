@@ -90,13 +90,13 @@ export function registerJobsCommands(program: Command): void {
       'scales the base learning rate',
       checkedBy(
         createJobRequestSchema.shape.hyperparameters.unwrap().shape.learning_rate_multiplier,
-        'a number above 0 and at most 100, or auto',
+        'a number from 0.000001 to 100, or auto',
         autoOrNumber,
       ),
     )
     .addOption(new Option('--method <method>', 'what trains (default: lora)').choices(TRAINING_METHODS))
     .option('--lora-rank <n>', 'LoRA rank', checkedBy(lora.rank, 'a whole number from 1 to 256'))
-    .option('--lora-alpha <x>', 'LoRA alpha', checkedBy(lora.alpha, 'a number above 0 and at most 1024'))
+    .option('--lora-alpha <x>', 'LoRA alpha', checkedBy(lora.alpha, 'a number from 0.001 to 1024'))
     .option(
       '--partial-layers <list>',
       'for --method partial: decoder layers to train, comma-separated (0-based)',
@@ -112,7 +112,7 @@ export function registerJobsCommands(program: Command): void {
     .option(
       '--max-cost-usd <x>',
       'stop the job when its cost reaches this',
-      checkedBy(whetstoneOptionsSchema.shape.max_cost_usd, 'a number of dollars above 0 and at most 1000000'),
+      checkedBy(whetstoneOptionsSchema.shape.max_cost_usd, 'a number of dollars from 0.01 to 1000000'),
     )
     .option('--metadata <key=value...>', 'labels to find the job by (up to 16)', metadataPair)
     .option('--idempotency-key <key>', 'a retried create with the same key gives the first job')

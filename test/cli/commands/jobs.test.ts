@@ -360,7 +360,7 @@ describe('whet jobs', () => {
       ],
       [
         [...create, '--learning-rate-multiplier', '1e3'],
-        "error: option '--learning-rate-multiplier <x|auto>' argument '1e3' is invalid. '1e3' is not a number above 0 and at most 100, or auto.",
+        "error: option '--learning-rate-multiplier <x|auto>' argument '1e3' is invalid. '1e3' is not a number from 0.000001 to 100, or auto.",
       ],
       [
         [...create, '--method', 'partial'],
