@@ -168,7 +168,16 @@ async function nonPublicDestination(url: string): Promise<PostResult | undefined
   if (literal) return { statusCode: null, error: `not delivered: ${literal}` };
   let addresses: { address: string }[];
   try {
-    addresses = await lookup(hostname.replace(/^\[(.*)\]$/, '$1'), { all: true });
+    // A resolver that never answers must not hold the delivery past its own time limit.
+    addresses = await Promise.race([
+      lookup(hostname.replace(/^\[(.*)\]$/, '$1'), { all: true }),
+      new Promise<never>((_, reject) =>
+        setTimeout(
+          () => reject(Object.assign(new Error('lookup timed out'), { code: 'ETIMEOUT' })),
+          DELIVERY_TIMEOUT_MS,
+        ).unref(),
+      ),
+    ]);
   } catch (error) {
     return {
       statusCode: null,
