@@ -46,15 +46,14 @@ export async function applyComputeEvent(deps: JobDeps, event: BatchJobStateChang
   const { team, jobId, launch } = target;
   const { detail } = event;
   const eventTime = Date.parse(event.time);
-  const before = await deps.stores.jobs.get(team, jobId);
-  if (!before) {
-    deps.log('compute event for a job that does not exist', { team, jobId, computeJobId: detail.jobId });
-    return;
-  }
   // The model record goes in before the job reads `succeeded`, so a listed success always has
   // its model; if the job took another end meanwhile, the record is taken back below.
+  const before = detail.status === 'SUCCEEDED' ? await deps.stores.jobs.get(team, jobId) : undefined;
   const success =
-    detail.status === 'SUCCEEDED' && launch === before.launch.number && !isTerminal(before.job.status);
+    before !== undefined &&
+    launch === before.launch.number &&
+    !isStray(before, launch, detail.jobId) &&
+    !isTerminal(before.job.status);
   if (success) await deps.stores.models.putFineTuned(fineTunedModelOf(before, deps.now()));
 
   const outcome = await changeJob(deps, team, jobId, (current) => {
@@ -102,7 +101,10 @@ export async function applyComputeEvent(deps: JobDeps, event: BatchJobStateChang
       events: attemptEvents(current, status, event),
     };
   });
-  if (!outcome) return;
+  if (!outcome) {
+    deps.log('compute event for a job that does not exist', { team, jobId, computeJobId: detail.jobId });
+    return;
+  }
   // Notifications and freed slots first: whatever fails after must not cost them.
   await afterChange(deps, outcome);
   const job = outcome.kind === 'written' ? outcome.after : outcome.job;
