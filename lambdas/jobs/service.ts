@@ -178,9 +178,12 @@ async function queueAndLaunch(
 
 export async function getJob(deps: Pick<JobDeps, 'stores'>, team: string, jobId: string): Promise<StoredJob> {
   const job = isId('job', jobId) ? await deps.stores.jobs.get(team, jobId) : undefined;
-  if (!job)
-    throw new NotFoundError(`No fine-tuning job found with id ${jobId}.`, { param: 'fine_tuning_job_id' });
+  if (!job) throw jobNotFound(jobId);
   return job;
+}
+
+function jobNotFound(jobId: string): NotFoundError {
+  return new NotFoundError(`No fine-tuning job found with id ${jobId}.`, { param: 'fine_tuning_job_id' });
 }
 
 export async function listJobs(
@@ -206,7 +209,7 @@ export async function controlJob(
   jobId: string,
   action: ControlAction,
 ): Promise<FineTuningJob> {
-  await getJob(deps, team, jobId);
+  if (!isId('job', jobId)) throw jobNotFound(jobId);
   let refusal: ConflictError | undefined;
   let relaunch = false;
   const outcome = await changeJob(deps, team, jobId, (current) => {
@@ -255,7 +258,7 @@ export async function controlJob(
     };
   });
   if (refusal) throw refusal;
-  if (!outcome) return (await getJob(deps, team, jobId)).job;
+  if (!outcome) throw jobNotFound(jobId);
   const job = outcome.kind === 'written' ? outcome.after : outcome.job;
   // Stopping is asked again on a repeated cancel or pause too: an earlier request may have
   // recorded the intent and then failed to reach the compute.

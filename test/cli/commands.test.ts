@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { formatTime } from '../../lib/cli/output';
 import { WhetstoneClient } from '../../lib/client';
 import { chatDataset, startTestPlatform, type TestPlatform } from '../helpers/platform';
-import { tableOf, whet } from './whet';
+import { isolatedEnv, tableOf, whet } from './whet';
 
 describe('whet commands', () => {
   let platform: TestPlatform;
@@ -19,11 +19,7 @@ describe('whet commands', () => {
     platform = await startTestPlatform();
     owner = new WhetstoneClient({ url: platform.url, apiKey: platform.ownerKey });
     scratch = mkdtempSync(join(tmpdir(), 'whetstone-cli-'));
-    isolated = {
-      HOME: join(scratch, 'home'),
-      XDG_CONFIG_HOME: join(scratch, 'no-config'),
-      WHETSTONE_DATA_DIR: join(scratch, 'no-data'),
-    };
+    isolated = isolatedEnv(scratch);
     asOwner = { ...isolated, WHETSTONE_URL: platform.url, WHETSTONE_API_KEY: platform.ownerKey };
   });
   afterAll(async () => {

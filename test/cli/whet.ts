@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 
 const repositoryRoot = resolve(__dirname, '../..');
 
@@ -35,4 +35,13 @@ export function tableOf(stdout: string): string[][] {
     .trimEnd()
     .split('\n')
     .map((line) => line.split(/ {2,}/));
+}
+
+/** An environment that finds no user config, credentials or data dir of the machine's own. */
+export function isolatedEnv(scratch: string): Record<string, string> {
+  return {
+    HOME: join(scratch, 'home'),
+    XDG_CONFIG_HOME: join(scratch, 'no-config'),
+    WHETSTONE_DATA_DIR: join(scratch, 'no-data'),
+  };
 }

@@ -17,7 +17,7 @@ import {
   waitForJob,
 } from '../../helpers/jobs';
 import { startTestPlatform, type TestPlatform } from '../../helpers/platform';
-import { tableOf, whet } from '../whet';
+import { isolatedEnv, tableOf, whet } from '../whet';
 
 /** What the trainer printed when told to fail with exit code `code`, as the job's error says. */
 const trainerFailure = (code: number) =>
@@ -38,11 +38,7 @@ describe('whet jobs', () => {
     platform = await startTestPlatform();
     await ensureTinyModel(platform);
     scratch = mkdtempSync(join(tmpdir(), 'whetstone-cli-jobs-'));
-    isolated = {
-      HOME: join(scratch, 'home'),
-      XDG_CONFIG_HOME: join(scratch, 'no-config'),
-      WHETSTONE_DATA_DIR: join(scratch, 'no-data'),
-    };
+    isolated = isolatedEnv(scratch);
   });
   afterAll(async () => {
     await platform?.stop();

@@ -15,7 +15,7 @@ import {
 } from '../../helpers/jobs';
 import { tinyLlamaFiles, uploadModelFiles } from '../../helpers/models';
 import { startTestPlatform, type TestPlatform } from '../../helpers/platform';
-import { tableOf, whet } from '../whet';
+import { isolatedEnv, tableOf, whet } from '../whet';
 
 describe('whet models', () => {
   let platform: TestPlatform;
@@ -30,11 +30,7 @@ describe('whet models', () => {
     owner = new WhetstoneClient({ url: platform.url, apiKey: platform.ownerKey });
     await ensureTinyModel(platform);
     scratch = mkdtempSync(join(tmpdir(), 'whetstone-cli-models-'));
-    isolated = {
-      HOME: join(scratch, 'home'),
-      XDG_CONFIG_HOME: join(scratch, 'no-config'),
-      WHETSTONE_DATA_DIR: join(scratch, 'no-data'),
-    };
+    isolated = isolatedEnv(scratch);
     asOwner = { ...isolated, WHETSTONE_URL: platform.url, WHETSTONE_API_KEY: platform.ownerKey };
   });
   afterAll(async () => {
