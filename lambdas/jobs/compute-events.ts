@@ -215,23 +215,25 @@ export function failureOf(event: BatchJobStateChange): { code: string; message: 
   const { detail } = event;
   const last = detail.attempts.at(-1);
   const reason = (last ? attemptReason(last) : undefined) ?? detail.statusReason ?? 'no reason given';
+  // Batch's own reason names the cause; the container's may be appended to `reason`.
+  const cause = last?.statusReason ?? detail.statusReason ?? reason;
   const exitCode = last?.container?.exitCode;
   const attempts = detail.attempts.length;
-  if (/^Host EC2/.test(reason)) {
+  if (/^Host EC2/.test(cause)) {
     return {
       code: 'compute_interrupted',
       message: `The instance running the job went away on each of its ${attempts} attempts (${reason}); no attempts are left.`,
       param: null,
     };
   }
-  if (reason === SHUTDOWN_REASON || reason === SHUTDOWN_BEFORE_START_REASON) {
+  if (cause === SHUTDOWN_REASON || cause === SHUTDOWN_BEFORE_START_REASON) {
     return {
       code: 'platform_stopped',
-      message: `${reason}; the job did not finish. Create it again to train.`,
+      message: `${cause}; the job did not finish. Create it again to train.`,
       param: null,
     };
   }
-  if (/duration exceeded timeout/i.test(reason)) {
+  if (/duration exceeded timeout/i.test(cause)) {
     return {
       code: 'timeout',
       message: `The job's attempt ran longer than its limit (whetstone.max_runtime_minutes) and was stopped.`,

@@ -72,6 +72,12 @@ describe('failureOf', () => {
       `${SHUTDOWN_REASON}; the job did not finish. Create it again to train.`,
     ],
     [
+      // A trainer stopped before it could set its SIGTERM handler dies of the signal itself.
+      failed(SHUTDOWN_REASON, { exitCode: 143, reason: 'killed by SIGTERM' }),
+      'platform_stopped',
+      `${SHUTDOWN_REASON}; the job did not finish. Create it again to train.`,
+    ],
+    [
       failed('Essential container in task exited', {
         exitCode: 1,
         reason: 'OutOfMemoryError: Container killed',
