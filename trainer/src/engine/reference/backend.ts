@@ -1,0 +1,419 @@
+import type {
+  AdamWStep,
+  AttentionShape,
+  AttentionWindow,
+  Backend,
+  DeviceBuffer,
+  DType,
+  MatmulOptions,
+  MatmulShape,
+} from '../backend';
+import { BufferError } from '../errors';
+import { adamw } from './adamw';
+import type { FloatArray } from './arrays';
+import { attentionBackward, attentionForward } from './attention';
+import {
+  add,
+  addRowVector,
+  axpy,
+  multiply,
+  scale,
+  sumOfSquares,
+  sumRows,
+  swigluBackward,
+  swigluForward,
+} from './elementwise';
+import { embeddingBackward, embeddingForward } from './embedding';
+import { argmax, crossEntropyBackward, crossEntropyForward } from './loss';
+import { matmul } from './matmul';
+import { rmsNormBackward, rmsNormForward } from './rms-norm';
+import { rotate } from './rope';
+
+export type ReferencePrecision = 'f32' | 'f64';
+
+class ReferenceBuffer implements DeviceBuffer {
+  constructor(
+    readonly dtype: DType,
+    readonly data: FloatArray | Int32Array,
+  ) {}
+  get length(): number {
+    return this.data.length;
+  }
+}
+
+/**
+ * Plain TypeScript kernels, run as they are called: simple enough to be obviously right, and the
+ * oracle every other back end is tested against. `f64` keeps floats in Float64Array, for
+ * finite-difference gradient checks; `f32` is the training precision.
+ */
+export class ReferenceBackend implements Backend {
+  readonly name: string;
+  readonly precision: ReferencePrecision;
+
+  constructor(precision: ReferencePrecision = 'f32') {
+    this.precision = precision;
+    this.name = precision === 'f32' ? 'reference' : 'reference-f64';
+  }
+
+  allocate(dtype: DType, length: number): DeviceBuffer {
+    if (!Number.isInteger(length) || length < 0) throw new BufferError(`cannot allocate ${length} elements`);
+    if (dtype === 'i32') return new ReferenceBuffer(dtype, new Int32Array(length));
+    return new ReferenceBuffer(
+      dtype,
+      this.precision === 'f64' ? new Float64Array(length) : new Float32Array(length),
+    );
+  }
+
+  view(buffer: DeviceBuffer, offset: number, length: number): DeviceBuffer {
+    const { data } = this.#own(buffer);
+    if (offset < 0 || length < 0 || offset + length > data.length) {
+      throw new BufferError(
+        `view [${offset}, ${offset + length}) is outside a buffer of ${data.length} elements`,
+      );
+    }
+    return new ReferenceBuffer(buffer.dtype, data.subarray(offset, offset + length));
+  }
+
+  write(buffer: DeviceBuffer, values: ArrayLike<number>, offset = 0): void {
+    const { data } = this.#own(buffer);
+    if (offset < 0 || offset + values.length > data.length) {
+      throw new BufferError(
+        `writing ${values.length} elements at ${offset} overruns a buffer of ${data.length}`,
+      );
+    }
+    data.set(values, offset);
+  }
+
+  async read(buffer: DeviceBuffer): Promise<Float32Array | Int32Array> {
+    const { data } = this.#own(buffer);
+    return data instanceof Int32Array ? data.slice() : Float32Array.from(data);
+  }
+
+  /** The buffer's elements themselves, at full precision: for tests that check kernels. */
+  elements(buffer: DeviceBuffer): FloatArray | Int32Array {
+    return this.#own(buffer).data;
+  }
+
+  fill(buffer: DeviceBuffer, value: number): void {
+    this.#own(buffer).data.fill(value);
+  }
+
+  copy(destination: DeviceBuffer, source: DeviceBuffer): void {
+    const to = this.#own(destination).data;
+    const from = this.#own(source).data;
+    if (to.length !== from.length) throw new BufferError(`copy of ${from.length} elements into ${to.length}`);
+    to.set(from);
+  }
+
+  matmul(
+    out: DeviceBuffer,
+    a: DeviceBuffer,
+    b: DeviceBuffer,
+    shape: MatmulShape,
+    options?: MatmulOptions,
+  ): void {
+    matmul(
+      this.#f(out, shape.m * shape.n),
+      this.#f(a, shape.m * shape.k),
+      this.#f(b, shape.k * shape.n),
+      shape,
+      options,
+    );
+  }
+
+  addRowVector(out: DeviceBuffer, vector: DeviceBuffer, rows: number, cols: number): void {
+    addRowVector(this.#f(out, rows * cols), this.#f(vector, cols), rows, cols);
+  }
+
+  sumRows(sums: DeviceBuffer, x: DeviceBuffer, rows: number, cols: number): void {
+    sumRows(this.#f(sums, cols), this.#f(x, rows * cols), rows, cols);
+  }
+
+  add(out: DeviceBuffer, a: DeviceBuffer, b: DeviceBuffer): void {
+    add(this.#f(out), this.#f(a, out.length), this.#f(b, out.length));
+  }
+
+  multiply(out: DeviceBuffer, a: DeviceBuffer, b: DeviceBuffer, accumulate = false): void {
+    multiply(this.#f(out), this.#f(a, out.length), this.#f(b, out.length), accumulate);
+  }
+
+  axpy(y: DeviceBuffer, x: DeviceBuffer, alpha: number): void {
+    axpy(this.#f(y), this.#f(x, y.length), alpha);
+  }
+
+  scale(x: DeviceBuffer, factor: number): void {
+    scale(this.#f(x), factor);
+  }
+
+  sumOfSquares(out: DeviceBuffer, x: DeviceBuffer): void {
+    sumOfSquares(this.#f(out, 1), this.#f(x));
+  }
+
+  embeddingForward(
+    out: DeviceBuffer,
+    table: DeviceBuffer,
+    tokens: DeviceBuffer,
+    count: number,
+    channels: number,
+  ): void {
+    embeddingForward(this.#f(out, count * channels), this.#f(table), this.#i(tokens, count), count, channels);
+  }
+
+  embeddingBackward(
+    dtable: DeviceBuffer,
+    dout: DeviceBuffer,
+    tokens: DeviceBuffer,
+    count: number,
+    channels: number,
+  ): void {
+    embeddingBackward(
+      this.#f(dtable),
+      this.#f(dout, count * channels),
+      this.#i(tokens, count),
+      count,
+      channels,
+    );
+  }
+
+  rmsNormForward(
+    out: DeviceBuffer,
+    rstd: DeviceBuffer,
+    x: DeviceBuffer,
+    weight: DeviceBuffer,
+    rows: number,
+    cols: number,
+    epsilon: number,
+  ): void {
+    const size = rows * cols;
+    rmsNormForward(
+      this.#f(out, size),
+      this.#f(rstd, rows),
+      this.#f(x, size),
+      this.#f(weight, cols),
+      rows,
+      cols,
+      epsilon,
+    );
+  }
+
+  rmsNormBackward(
+    dx: DeviceBuffer,
+    dweight: DeviceBuffer | null,
+    dout: DeviceBuffer,
+    x: DeviceBuffer,
+    weight: DeviceBuffer,
+    rstd: DeviceBuffer,
+    rows: number,
+    cols: number,
+  ): void {
+    const size = rows * cols;
+    rmsNormBackward(
+      this.#f(dx, size),
+      dweight ? this.#f(dweight, cols) : null,
+      this.#f(dout, size),
+      this.#f(x, size),
+      this.#f(weight, cols),
+      this.#f(rstd, rows),
+      rows,
+      cols,
+    );
+  }
+
+  ropeForward(
+    x: DeviceBuffer,
+    positions: DeviceBuffer,
+    cos: DeviceBuffer,
+    sin: DeviceBuffer,
+    count: number,
+    heads: number,
+    headDim: number,
+  ): void {
+    rotate(
+      this.#f(x, count * heads * headDim),
+      this.#i(positions, count),
+      this.#f(cos),
+      this.#f(sin),
+      count,
+      heads,
+      headDim,
+      1,
+    );
+  }
+
+  ropeBackward(
+    dx: DeviceBuffer,
+    positions: DeviceBuffer,
+    cos: DeviceBuffer,
+    sin: DeviceBuffer,
+    count: number,
+    heads: number,
+    headDim: number,
+  ): void {
+    rotate(
+      this.#f(dx, count * heads * headDim),
+      this.#i(positions, count),
+      this.#f(cos),
+      this.#f(sin),
+      count,
+      heads,
+      headDim,
+      -1,
+    );
+  }
+
+  attentionForward(
+    out: DeviceBuffer,
+    logSumExp: DeviceBuffer,
+    q: DeviceBuffer,
+    k: DeviceBuffer,
+    v: DeviceBuffer,
+    window: AttentionWindow,
+    shape: AttentionShape,
+  ): void {
+    const { queries, keys, qSize, kvSize } = this.#attentionSizes(shape);
+    attentionForward(
+      this.#f(out, qSize),
+      this.#f(logSumExp, shape.batch * shape.heads * shape.queries),
+      this.#f(q, qSize),
+      this.#f(k, kvSize),
+      this.#f(v, kvSize),
+      { start: this.#i(window.start, queries), end: this.#i(window.end, queries) },
+      { ...shape, keys },
+    );
+  }
+
+  attentionBackward(
+    dq: DeviceBuffer,
+    dk: DeviceBuffer,
+    dv: DeviceBuffer,
+    dout: DeviceBuffer,
+    q: DeviceBuffer,
+    k: DeviceBuffer,
+    v: DeviceBuffer,
+    out: DeviceBuffer,
+    logSumExp: DeviceBuffer,
+    window: AttentionWindow,
+    shape: AttentionShape,
+  ): void {
+    const { queries, qSize, kvSize } = this.#attentionSizes(shape);
+    attentionBackward(
+      this.#f(dq, qSize),
+      this.#f(dk, kvSize),
+      this.#f(dv, kvSize),
+      this.#f(dout, qSize),
+      this.#f(q, qSize),
+      this.#f(k, kvSize),
+      this.#f(v, kvSize),
+      this.#f(out, qSize),
+      this.#f(logSumExp, shape.batch * shape.heads * shape.queries),
+      { start: this.#i(window.start, queries), end: this.#i(window.end, queries) },
+      shape,
+    );
+  }
+
+  swigluForward(out: DeviceBuffer, gate: DeviceBuffer, up: DeviceBuffer): void {
+    swigluForward(this.#f(out), this.#f(gate, out.length), this.#f(up, out.length));
+  }
+
+  swigluBackward(
+    dgate: DeviceBuffer,
+    dup: DeviceBuffer,
+    dout: DeviceBuffer,
+    gate: DeviceBuffer,
+    up: DeviceBuffer,
+  ): void {
+    const size = dout.length;
+    swigluBackward(
+      this.#f(dgate, size),
+      this.#f(dup, size),
+      this.#f(dout),
+      this.#f(gate, size),
+      this.#f(up, size),
+    );
+  }
+
+  crossEntropyForward(
+    losses: DeviceBuffer,
+    logits: DeviceBuffer,
+    targets: DeviceBuffer,
+    rows: number,
+    vocab: number,
+  ): void {
+    crossEntropyForward(
+      this.#f(losses, rows),
+      this.#f(logits, rows * vocab),
+      this.#i(targets, rows),
+      rows,
+      vocab,
+    );
+  }
+
+  crossEntropyBackward(
+    dlogits: DeviceBuffer,
+    logits: DeviceBuffer,
+    targets: DeviceBuffer,
+    weights: DeviceBuffer,
+    scale: number,
+    rows: number,
+    vocab: number,
+  ): void {
+    const size = rows * vocab;
+    crossEntropyBackward(
+      this.#f(dlogits, size),
+      this.#f(logits, size),
+      this.#i(targets, rows),
+      this.#f(weights, rows),
+      scale,
+      rows,
+      vocab,
+    );
+  }
+
+  argmax(out: DeviceBuffer, x: DeviceBuffer, rows: number, cols: number): void {
+    argmax(this.#i(out, rows), this.#f(x, rows * cols), rows, cols);
+  }
+
+  adamw(param: DeviceBuffer, grad: DeviceBuffer, m: DeviceBuffer, v: DeviceBuffer, step: AdamWStep): void {
+    const size = param.length;
+    adamw(this.#f(param), this.#f(grad, size), this.#f(m, size), this.#f(v, size), step);
+  }
+
+  #attentionSizes(shape: AttentionShape) {
+    if (shape.heads % shape.kvHeads !== 0) {
+      throw new BufferError(
+        `attention: ${shape.heads} heads are not a multiple of ${shape.kvHeads} key/value heads`,
+      );
+    }
+    return {
+      queries: shape.batch * shape.queries,
+      keys: shape.keys,
+      qSize: shape.batch * shape.queries * shape.heads * shape.headDim,
+      kvSize: shape.batch * shape.keys * shape.kvHeads * shape.headDim,
+    };
+  }
+
+  #own(buffer: DeviceBuffer): ReferenceBuffer {
+    if (!(buffer instanceof ReferenceBuffer))
+      throw new BufferError(`a buffer from another back end was passed to ${this.name}`);
+    return buffer;
+  }
+
+  /** The float elements of a buffer, checked to hold at least `size` of them. */
+  #f(buffer: DeviceBuffer, size?: number): FloatArray {
+    const { data } = this.#own(buffer);
+    if (data instanceof Int32Array) throw new BufferError('an i32 buffer was passed where f32 was expected');
+    if (size !== undefined && data.length < size) {
+      throw new BufferError(`a buffer of ${data.length} elements was passed where ${size} are needed`);
+    }
+    return data;
+  }
+
+  #i(buffer: DeviceBuffer, size: number): Int32Array {
+    const { data } = this.#own(buffer);
+    if (!(data instanceof Int32Array))
+      throw new BufferError('an f32 buffer was passed where i32 was expected');
+    if (data.length < size)
+      throw new BufferError(`an index buffer of ${data.length} elements was passed where ${size} are needed`);
+    return data;
+  }
+}

@@ -1,0 +1,1 @@
+export { ReferenceBackend, type ReferencePrecision } from './backend';
