@@ -269,7 +269,7 @@ export class LlamaModel {
   /** Greedy decoding with a key/value cache: the prompt once, then one token per step. */
   async generate(prompt: readonly number[], options: GenerateOptions): Promise<number[]> {
     if (prompt.length === 0) throw new EngineError('generation needs a prompt of at least one token');
-    const { backend, config } = this;
+    const { config } = this;
     const slots = prompt.length + options.maxNewTokens;
     const kvWidth = config.numKvHeads * config.headDim;
     const cache = this.weights.layers.map((_, index) => ({

@@ -1,0 +1,28 @@
+import type { TokenBatch } from '../model/batch';
+import { padSequences } from '../model/batch';
+
+/** One tokenized example: lossWeights[t] is the weight of predicting tokens[t] from the tokens before it. */
+export interface TrainingExample {
+  readonly tokens: Int32Array;
+  readonly lossWeights: Float32Array;
+}
+
+/** The weight a batch of examples carries in the loss: every target after a sequence's first token. */
+export function trainedWeight(examples: readonly TrainingExample[]): number {
+  let total = 0;
+  for (const example of examples) {
+    for (let t = 1; t < example.tokens.length; t++) total += example.lossWeights[t]!;
+  }
+  return total;
+}
+
+export function batchOf(examples: readonly TrainingExample[], padToken: number): TokenBatch {
+  return padSequences(examples, padToken);
+}
+
+/** Splits items into consecutive groups of `size` (the last may be shorter). */
+export function chunks<T>(items: readonly T[], size: number): T[][] {
+  const groups: T[][] = [];
+  for (let i = 0; i < items.length; i += size) groups.push(items.slice(i, i + size));
+  return groups;
+}
