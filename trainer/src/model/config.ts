@@ -402,11 +402,11 @@ function parseWith<T>(schema: z.ZodType<T>, value: unknown, file: string, prefix
   if (result.success) return result.data;
   const issue = result.error.issues[0] as z.core.$ZodIssue & { input?: unknown };
   const field = `${prefix}${issue.path.map(String).join('.')}`;
-  const message = 'input' in issue ? `${issue.message}, not ${describeValue(issue.input)}` : 'is missing';
+  const message =
+    issue.input === undefined ? 'is missing' : `${issue.message}, not ${describeValue(issue.input)}`;
   throw new MalformedModelFileError(`"${field}" ${message}`, { file, field });
 }
 
 function describeValue(value: unknown): string {
-  if (value === undefined) return 'undefined';
-  return JSON.stringify(value);
+  return value === undefined ? 'undefined' : JSON.stringify(value);
 }

@@ -367,16 +367,21 @@ export class LlamaModel {
     const N = batch.batch * batch.length;
     let highest = 0;
     for (const position of batch.positions) highest = Math.max(highest, position);
+    const window = this.config.slidingWindow;
+    if (window !== null && highest >= window) {
+      // Inside its window, sliding-window attention is plain causal attention; beyond it, it is not.
+      throw new EngineError(`a sequence of ${highest + 1} tokens is longer than the model's sliding window of ${window}`);
+    }
     this.#ensureRope(highest + 1);
     const positions = this.#workspace.get(`${prefix}.positions`, 'i32', N);
     this.backend.write(positions, batch.positions);
-    const window: AttentionWindow = {
+    const attention: AttentionWindow = {
       start: this.#workspace.get(`${prefix}.window-start`, 'i32', N),
       end: this.#workspace.get(`${prefix}.window-end`, 'i32', N),
     };
-    this.backend.write(window.start, windows.start);
-    this.backend.write(window.end, windows.end);
-    return { batch: batch.batch, length: batch.length, positions, cos: this.#cos, sin: this.#sin, window };
+    this.backend.write(attention.start, windows.start);
+    this.backend.write(attention.end, windows.end);
+    return { batch: batch.batch, length: batch.length, positions, cos: this.#cos, sin: this.#sin, window: attention };
   }
 
   #ensureRope(positions: number): void {

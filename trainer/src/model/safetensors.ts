@@ -355,9 +355,9 @@ async function readTensorData(
     await readFully(handle, file, new Uint8Array(result.buffer), entry.begin, name);
     return result;
   }
-  const decode = entry.dtype === 'F16' ? halfToFloatBits : bfloat16ToFloatBits;
   const resultBits = new Uint32Array(result.buffer);
   const scratch = new Uint16Array(Math.min(count, CONVERT_ELEMENTS));
+  const table = entry.dtype === 'F16' ? halfToFloatTable() : undefined;
   for (let start = 0; start < count; start += scratch.length) {
     const chunk = Math.min(scratch.length, count - start);
     await readFully(
@@ -367,7 +367,12 @@ async function readTensorData(
       entry.begin + start * 2,
       name,
     );
-    for (let i = 0; i < chunk; i++) resultBits[start + i] = decode(scratch[i] as number);
+    if (table === undefined) {
+      // BF16 is the high half of the fp32 bits.
+      for (let i = 0; i < chunk; i++) resultBits[start + i] = (scratch[i] as number) << 16;
+    } else {
+      for (let i = 0; i < chunk; i++) resultBits[start + i] = table[scratch[i] as number] as number;
+    }
   }
   return result;
 }
@@ -414,13 +419,13 @@ async function writeFully(handle: FileHandle, source: Uint8Array, position: numb
 
 let halfTable: Uint32Array | undefined;
 
-/** fp32 bit pattern of an F16 bit pattern; exact, through a 65536-entry table. */
-function halfToFloatBits(half: number): number {
+/** fp32 bit patterns of all 65536 F16 bit patterns, built on first use. */
+function halfToFloatTable(): Uint32Array {
   if (halfTable === undefined) {
     halfTable = new Uint32Array(65536);
     for (let bits = 0; bits < 65536; bits++) halfTable[bits] = convertHalfToFloatBits(bits);
   }
-  return halfTable[half] as number;
+  return halfTable;
 }
 
 function convertHalfToFloatBits(half: number): number {
@@ -434,10 +439,6 @@ function convertHalfToFloatBits(half: number): number {
   let shift = 0;
   while (mantissa << shift < 0x400) shift++;
   return (sign | ((127 - 15 + 1 - shift) << 23) | (((mantissa << shift) & 0x3ff) << 13)) >>> 0;
-}
-
-function bfloat16ToFloatBits(bfloat: number): number {
-  return (bfloat << 16) >>> 0;
 }
 
 /** F16 bit pattern nearest to an fp32 bit pattern, ties to even; overflow gives infinity. */
