@@ -5,6 +5,7 @@ import { registerKeysCommands } from './commands/keys';
 import { registerLoginCommand } from './commands/login';
 import { registerModelsCommands } from './commands/models';
 import { registerTeamsCommands } from './commands/teams';
+import { registerTrainCommand } from './commands/train';
 
 function port(value: string): number {
   const parsed = Number(value);
@@ -40,6 +41,7 @@ export function buildProgram(): Command {
   registerFilesCommands(program);
   registerJobsCommands(program);
   registerModelsCommands(program);
+  registerTrainCommand(program);
 
   return program;
 }

@@ -8,7 +8,7 @@ import { ReferenceBackend } from '../../../trainer/src/engine/reference';
 import { LlamaModel } from '../../../trainer/src/model/llama';
 import type { TrainingMethod } from '../../../trainer/src/model/method';
 import { evaluate } from '../../../trainer/src/train/evaluate';
-import type { TrainingExample } from '../../../trainer/src/train/examples';
+import type { TokenizedExample } from '../../../trainer/src/train/examples';
 import { DEFAULT_TRAINING, TrainingRun, type TrainingSettings } from '../../../trainer/src/train/run';
 import { createTinyModel, type TinyModel } from '../../helpers/trainer/tiny-model';
 
@@ -33,7 +33,7 @@ afterAll(async () => {
 });
 
 /** Eight sequences of 6-9 tokens; the first two tokens are a prompt that does not train. */
-function examples(count = 8): TrainingExample[] {
+function examples(count = 8): TokenizedExample[] {
   const random = Random.fromSeed(99);
   return Array.from({ length: count }, () => {
     const length = 6 + random.below(4);
@@ -66,7 +66,7 @@ function settings(overrides: Partial<TrainingSettings> = {}): TrainingSettings {
 
 async function lossCurve(
   model: LlamaModel,
-  data: TrainingExample[],
+  data: TokenizedExample[],
   overrides: Partial<TrainingSettings> = {},
 ): Promise<number[]> {
   const run = new TrainingRun(model, data, settings(overrides));

@@ -370,7 +370,9 @@ export class LlamaModel {
     const window = this.config.slidingWindow;
     if (window !== null && highest >= window) {
       // Inside its window, sliding-window attention is plain causal attention; beyond it, it is not.
-      throw new EngineError(`a sequence of ${highest + 1} tokens is longer than the model's sliding window of ${window}`);
+      throw new EngineError(
+        `a sequence of ${highest + 1} tokens is longer than the model's sliding window of ${window}`,
+      );
     }
     this.#ensureRope(highest + 1);
     const positions = this.#workspace.get(`${prefix}.positions`, 'i32', N);
@@ -381,7 +383,14 @@ export class LlamaModel {
     };
     this.backend.write(attention.start, windows.start);
     this.backend.write(attention.end, windows.end);
-    return { batch: batch.batch, length: batch.length, positions, cos: this.#cos, sin: this.#sin, window: attention };
+    return {
+      batch: batch.batch,
+      length: batch.length,
+      positions,
+      cos: this.#cos,
+      sin: this.#sin,
+      window: attention,
+    };
   }
 
   #ensureRope(positions: number): void {

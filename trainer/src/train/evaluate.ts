@@ -1,5 +1,5 @@
 import type { LlamaModel } from '../model/llama';
-import { batchOf, chunks, type TrainingExample } from './examples';
+import { batchOf, chunks, type TokenizedExample } from './examples';
 
 export interface Evaluation {
   /** Mean loss per trained token. */
@@ -13,7 +13,7 @@ export interface Evaluation {
 /** Loss and token accuracy over examples, without dropout or gradients. */
 export async function evaluate(
   model: LlamaModel,
-  examples: readonly TrainingExample[],
+  examples: readonly TokenizedExample[],
   batchSize: number,
   padToken: number,
 ): Promise<Evaluation> {

@@ -2,13 +2,13 @@ import type { TokenBatch } from '../model/batch';
 import { padSequences } from '../model/batch';
 
 /** One tokenized example: lossWeights[t] is the weight of predicting tokens[t] from the tokens before it. */
-export interface TrainingExample {
+export interface TokenizedExample {
   readonly tokens: Int32Array;
   readonly lossWeights: Float32Array;
 }
 
 /** The weight a batch of examples carries in the loss: every target after a sequence's first token. */
-export function trainedWeight(examples: readonly TrainingExample[]): number {
+export function trainedWeight(examples: readonly TokenizedExample[]): number {
   let total = 0;
   for (const example of examples) {
     for (let t = 1; t < example.tokens.length; t++) total += example.lossWeights[t]!;
@@ -16,7 +16,7 @@ export function trainedWeight(examples: readonly TrainingExample[]): number {
   return total;
 }
 
-export function batchOf(examples: readonly TrainingExample[], padToken: number): TokenBatch {
+export function batchOf(examples: readonly TokenizedExample[], padToken: number): TokenBatch {
   return padSequences(examples, padToken);
 }
 

@@ -7,7 +7,7 @@ import {
   learningRateAt,
 } from '../engine/schedule';
 import type { LlamaModel } from '../model/llama';
-import { batchOf, chunks, type TrainingExample, trainedWeight } from './examples';
+import { batchOf, chunks, type TokenizedExample, trainedWeight } from './examples';
 import { AdamW, type AdamWSettings, clipGradientNorm, DEFAULT_ADAMW } from './optimizer';
 
 export interface TrainingSettings {
@@ -78,7 +78,7 @@ export class TrainingRun {
   readonly stepsPerEpoch: number;
   readonly totalSteps: number;
   readonly schedule: LearningRateSchedule;
-  readonly #examples: readonly TrainingExample[];
+  readonly #examples: readonly TokenizedExample[];
   readonly #norm;
   #random: Random;
   #step = 0;
@@ -86,7 +86,7 @@ export class TrainingRun {
   #stepInEpoch = 0;
   #order: number[] | null = null;
 
-  constructor(model: LlamaModel, examples: readonly TrainingExample[], settings: TrainingSettings) {
+  constructor(model: LlamaModel, examples: readonly TokenizedExample[], settings: TrainingSettings) {
     checkSettings(settings, examples.length);
     this.model = model;
     this.settings = settings;

@@ -1,0 +1,204 @@
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { encodeExample, readJsonlExamples } from '../../trainer/src/data';
+import { Random } from '../../trainer/src/engine/random';
+import { ReferenceBackend } from '../../trainer/src/engine/reference';
+import { readModelConfig } from '../../trainer/src/model/config';
+import { loadHfWeights } from '../../trainer/src/model/hf-weights';
+import { LlamaModel } from '../../trainer/src/model/llama';
+import { readLoraAdapter } from '../../trainer/src/model/peft';
+import { loadTokenizer } from '../../trainer/src/tokenizer';
+import { evaluate } from '../../trainer/src/train/evaluate';
+import type { TokenizedExample } from '../../trainer/src/train/examples';
+import { createTinyModel } from '../helpers/trainer/tiny-model';
+import { writeTinyTokenizer } from '../helpers/trainer/tiny-tokenizer';
+import { isolatedEnv, whet } from './whet';
+
+/**
+ * The held-out loss must fall by at least this many nats per trained token: the random base model
+ * starts near 6.6 and the replies follow one template (measured: about 2.4 after training).
+ */
+const REQUIRED_IMPROVEMENT = 2;
+const ANIMALS = [
+  'cat',
+  'dog',
+  'owl',
+  'fox',
+  'bee',
+  'elk',
+  'yak',
+  'emu',
+  'ant',
+  'bat',
+  'cow',
+  'eel',
+  'hen',
+  'pig',
+  'ram',
+  'rat',
+];
+
+let scratch: string;
+let modelDir: string;
+
+function conversation(animal: string): string {
+  return JSON.stringify({
+    messages: [
+      { role: 'user', content: `Name an animal like ${animal}.` },
+      { role: 'assistant', content: `The ${animal} is an animal.` },
+    ],
+  });
+}
+
+beforeAll(async () => {
+  scratch = await mkdtemp(join(tmpdir(), 'whetstone-train-'));
+  modelDir = join(scratch, 'base');
+  const vocabSize = writeTinyTokenizer(modelDir);
+  await createTinyModel(modelDir, {
+    vocabSize,
+    hiddenSize: 32,
+    numLayers: 2,
+    numHeads: 4,
+    numKvHeads: 2,
+    intermediateSize: 64,
+    seed: 11,
+    scale: 0.2,
+  });
+  // Training and held-out sets share the template, never an animal.
+  await writeFile(join(scratch, 'train.jsonl'), `${ANIMALS.slice(0, 12).map(conversation).join('\n')}\n`);
+  await writeFile(join(scratch, 'heldout.jsonl'), `${ANIMALS.slice(12).map(conversation).join('\n')}\n`);
+}, 60_000);
+
+afterAll(async () => {
+  await rm(scratch, { recursive: true, force: true });
+});
+
+describe('whet train', () => {
+  it('writes a PEFT adapter that lowers the held-out loss against the base model', async () => {
+    // Prepare
+    const out = join(scratch, 'out');
+
+    // Act
+    const run = await whet(
+      [
+        'train',
+        '--model',
+        modelDir,
+        '--train',
+        join(scratch, 'train.jsonl'),
+        '--validation',
+        join(scratch, 'heldout.jsonl'),
+        '--out',
+        out,
+        '--epochs',
+        '8',
+        '--batch-size',
+        '4',
+        '--lr',
+        '1e-2',
+        '--lora-r',
+        '8',
+        '--lora-alpha',
+        '16',
+        '--lora-targets',
+        'all-linear',
+        '--max-seq-len',
+        '64',
+        '--seed',
+        '5',
+      ],
+      isolatedEnv(scratch),
+    );
+
+    // Assess
+    expect(run.stderr).not.toMatch(/error/i);
+    expect(run.code).toBe(0);
+    expect(run.stdout).toMatch(/^step 1\/24 {2}epoch 0\.33 {2}loss \d+\.\d{4}/m);
+    expect(run.stdout).toMatch(/^step 24\/24 {2}epoch 8\.00/m);
+    expect(run.stdout).toMatch(/^eval {2}step 0 {2}valid loss \d+\.\d{4}/m);
+    expect(run.stdout).toMatch(
+      /^written: +.*\/out\/adapter, .*\/out\/metrics\.jsonl, .*\/out\/summary\.json$/m,
+    );
+    expect((await readdir(join(out, 'adapter'))).sort()).toEqual([
+      'adapter_config.json',
+      'adapter_model.safetensors',
+    ]);
+    const summary = JSON.parse(await readFile(join(out, 'summary.json'), 'utf8'));
+    expect(summary).toMatchObject({
+      backend: 'reference',
+      method: 'lora',
+      steps: 24,
+      epochs: 8,
+      trainExamples: 12,
+    });
+    expect(summary.validation.loss).toBeLessThan(summary.baseValidation.loss - REQUIRED_IMPROVEMENT);
+    const metrics = (await readFile(join(out, 'metrics.jsonl'), 'utf8'))
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line));
+    expect(metrics.filter((line) => 'train_loss' in line)).toHaveLength(24);
+    expect(metrics.filter((line) => 'valid_loss' in line).map((line) => line.step)).toEqual([
+      0, 3, 6, 9, 12, 15, 18, 21, 24,
+    ]);
+
+    // The adapter, loaded back on the base model, reproduces the reported held-out loss.
+    const config = await readModelConfig(modelDir);
+    const adapter = await readLoraAdapter(join(out, 'adapter'), config);
+    expect(adapter.method).toEqual({
+      kind: 'lora',
+      rank: 8,
+      alpha: 16,
+      dropout: 0.05,
+      targetModules: ['down_proj', 'gate_proj', 'k_proj', 'o_proj', 'q_proj', 'up_proj', 'v_proj'],
+    });
+    const tuned = LlamaModel.create(new ReferenceBackend(), config, adapter.method, {
+      weights: await loadHfWeights(modelDir, config),
+      adapter: adapter.tensors,
+      random: Random.fromSeed(0),
+    });
+    expect(tuned.parameters.trainableParameters()).toHaveLength(28);
+    const tokenizer = await loadTokenizer(modelDir);
+    const heldOut: TokenizedExample[] = [];
+    for await (const { example } of readJsonlExamples(join(scratch, 'heldout.jsonl'))) {
+      heldOut.push(encodeExample(tokenizer, example, { maxSeqLen: 64 }));
+    }
+    const reloaded = await evaluate(tuned, heldOut, 4, tokenizer.padTokenId);
+    expect(reloaded.loss).toBeCloseTo(summary.validation.loss, 5);
+    expect(reloaded.meanTokenAccuracy).toBeCloseTo(summary.validation.meanTokenAccuracy, 10);
+  }, 120_000);
+
+  it('refuses a missing training file with its name, and writes nothing', async () => {
+    // Act
+    const out = join(scratch, 'missing-out');
+    const run = await whet(
+      ['train', '--model', modelDir, '--train', join(scratch, 'nope.jsonl'), '--out', out],
+      isolatedEnv(scratch),
+    );
+
+    // Assess
+    expect(run.code).toBe(1);
+    expect(run.stderr).toContain('nope.jsonl');
+    await expect(readdir(out)).rejects.toThrow(/ENOENT/);
+  }, 60_000);
+
+  it('refuses partial training without layers or modules', async () => {
+    const run = await whet(
+      [
+        'train',
+        '--model',
+        modelDir,
+        '--train',
+        join(scratch, 'train.jsonl'),
+        '--out',
+        join(scratch, 'p'),
+        '--method',
+        'partial',
+      ],
+      isolatedEnv(scratch),
+    );
+    expect(run.code).toBe(1);
+    expect(run.stderr.trim()).toBe('--method partial needs --layers or --modules.');
+  }, 60_000);
+});
