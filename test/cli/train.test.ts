@@ -169,6 +169,112 @@ describe('whet train', () => {
     expect(reloaded.meanTokenAccuracy).toBeCloseTo(summary.validation.meanTokenAccuracy, 10);
   }, 120_000);
 
+  it('continues training a PEFT adapter with --adapter, keeping its rank and modules', async () => {
+    // Prepare
+    const first = join(scratch, 'first');
+    const train = join(scratch, 'train.jsonl');
+    const validation = join(scratch, 'heldout.jsonl');
+    const common = [
+      '--model',
+      modelDir,
+      '--train',
+      train,
+      '--validation',
+      validation,
+      '--max-seq-len',
+      '64',
+      '--batch-size',
+      '4',
+      '--lr',
+      '1e-2',
+    ];
+    const firstRun = await whet(
+      [
+        'train',
+        ...common,
+        '--out',
+        first,
+        '--epochs',
+        '2',
+        '--lora-r',
+        '4',
+        '--lora-targets',
+        'q_proj,v_proj',
+      ],
+      isolatedEnv(scratch),
+    );
+    expect(firstRun.code).toBe(0);
+    const firstSummary = JSON.parse(await readFile(join(first, 'summary.json'), 'utf8'));
+
+    // Act
+    const second = join(scratch, 'second');
+    const run = await whet(
+      ['train', ...common, '--out', second, '--epochs', '2', '--adapter', join(first, 'adapter'), '--json'],
+      isolatedEnv(scratch),
+    );
+
+    // Assess
+    expect(run.code).toBe(0);
+    const summary = JSON.parse(run.stdout);
+    expect(summary.baseValidation.loss).toBeCloseTo(firstSummary.validation.loss, 5);
+    expect(summary.validation.loss).toBeLessThan(summary.baseValidation.loss);
+    const config = JSON.parse(await readFile(join(second, 'adapter', 'adapter_config.json'), 'utf8'));
+    expect({ r: config.r, target_modules: config.target_modules }).toEqual({
+      r: 4,
+      target_modules: ['q_proj', 'v_proj'],
+    });
+  }, 120_000);
+
+  it('writes a Hugging Face model directory for partial training, with untrained layers unchanged', async () => {
+    // Prepare
+    const out = join(scratch, 'partial');
+
+    // Act
+    const run = await whet(
+      [
+        'train',
+        '--model',
+        modelDir,
+        '--train',
+        join(scratch, 'train.jsonl'),
+        '--out',
+        out,
+        '--method',
+        'partial',
+        '--layers',
+        '1',
+        '--modules',
+        'mlp',
+        '--epochs',
+        '1',
+        '--max-seq-len',
+        '64',
+        '--json',
+      ],
+      isolatedEnv(scratch),
+    );
+
+    // Assess
+    expect(run.code).toBe(0);
+    expect((await readdir(join(out, 'model'))).sort()).toEqual([
+      'config.json',
+      'model.safetensors',
+      'tokenizer.json',
+      'tokenizer_config.json',
+    ]);
+    const config = await readModelConfig(modelDir);
+    const base = await loadHfWeights(modelDir, config);
+    const tuned = await loadHfWeights(join(out, 'model'), config);
+    const changed = [...base.keys()].filter((name) =>
+      base.get(name)!.data.some((value, i) => value !== tuned.get(name)!.data[i]),
+    );
+    expect(changed.sort()).toEqual([
+      'model.layers.1.mlp.down_proj.weight',
+      'model.layers.1.mlp.gate_proj.weight',
+      'model.layers.1.mlp.up_proj.weight',
+    ]);
+  }, 120_000);
+
   it('refuses a missing training file with its name, and writes nothing', async () => {
     // Act
     const out = join(scratch, 'missing-out');

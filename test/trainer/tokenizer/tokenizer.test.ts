@@ -358,6 +358,41 @@ describe('encodeWithOffsets', () => {
     });
   });
 
+  it('gives an added token with lstrip and rstrip the whitespace it swallows, as Rust tokenizers do', async () => {
+    // Prepare
+    const dir = join(root, 'stripping');
+    writeTinyTokenizer(dir);
+    const json = JSON.parse(await readFile(join(dir, 'tokenizer.json'), 'utf8'));
+    const pad = json.added_tokens.find((token: { content: string }) => token.content === '<|pad|>');
+    Object.assign(pad, { lstrip: true, rstrip: true });
+    await writeFile(join(dir, 'tokenizer.json'), JSON.stringify(json));
+    const tokenizer = await loadTokenizer(dir);
+
+    // Act
+    const spaced = tokenizer.encodeWithOffsets('a  <|pad|>  b');
+    const newline = tokenizer.encodeWithOffsets('the<|pad|>\ncat');
+
+    // Assess
+    expect(spaced).toEqual({
+      ids: [97, 291, 98],
+      offsets: [
+        [0, 1],
+        [1, 12],
+        [12, 13],
+      ],
+    });
+    expect(newline).toEqual({
+      ids: [116, 257, 291, 99, 281],
+      offsets: [
+        [0, 1],
+        [1, 3],
+        [3, 11],
+        [11, 12],
+        [12, 14],
+      ],
+    });
+  });
+
   it('refuses a normalizer that rewrites the text', async () => {
     // Prepare
     const dir = join(root, 'lowercase');
