@@ -130,8 +130,9 @@ export class Tokenizer {
     const model = parts.json.model as Record<string, unknown>;
     const addedTokens = parts.json.added_tokens as readonly Record<string, unknown>[];
     let largestId = -1;
-    for (const id of Object.values(model.vocab as Record<string, number>))
+    for (const id of Object.values(model.vocab as Record<string, number>)) {
       largestId = Math.max(largestId, id);
+    }
     const added = new Map<number, AddedTokenSurface>();
     const special: SpecialToken[] = [];
     for (const token of addedTokens) {
@@ -183,10 +184,8 @@ export class Tokenizer {
       this.#templates = parts.templates;
       this.hasChatTemplate = true;
     } else {
-      const endOfTurn =
-        this.tokenToId('<|im_end|>') !== undefined
-          ? '<|im_end|>'
-          : (parts.config.named.eos_token ?? '<|im_end|>');
+      const eos = this.eosTokenId === null ? undefined : this.idToToken(this.eosTokenId);
+      const endOfTurn = this.tokenToId('<|im_end|>') !== undefined ? '<|im_end|>' : (eos ?? '<|im_end|>');
       const source = fallbackTemplateSource(endOfTurn);
       this.#templates = new Map([['default', compileTemplate(source, 'fallback', 'chat_template', null)]]);
       this.hasChatTemplate = false;
