@@ -80,8 +80,13 @@ export interface Backend {
   view(buffer: DeviceBuffer, offset: number, length: number): DeviceBuffer;
   /** Host -> device. The data is copied before the call returns, so the caller may reuse it. */
   write(buffer: DeviceBuffer, data: ArrayLike<number>, offset?: number): void;
-  /** Device -> host, after every kernel issued before it has run. f32 buffers read as Float32Array. */
+  /**
+   * Device -> host: the buffer as it is once every kernel issued before this call has run, even if
+   * later kernels change it before the promise settles. f32 buffers read as Float32Array.
+   */
   read(buffer: DeviceBuffer): Promise<Float32Array | Int32Array>;
+  /** Frees a buffer allocated by {@link allocate}; it and its views must not be used again. */
+  release(buffer: DeviceBuffer): void;
   fill(buffer: DeviceBuffer, value: number): void;
   copy(destination: DeviceBuffer, source: DeviceBuffer): void;
 
@@ -107,6 +112,16 @@ export interface Backend {
   scale(x: DeviceBuffer, factor: number): void;
   /** out (1) = the sum of the squares of x. */
   sumOfSquares(out: DeviceBuffer, x: DeviceBuffer): void;
+  /**
+   * x *= min(1, maxNorm / (sqrt(sumOfSquares[0]) + 1e-6)), reading the sum on the device, so
+   * clipping by global norm needs no round trip to the host (torch.nn.utils.clip_grad_norm_).
+   */
+  clipToNorm(x: DeviceBuffer, sumOfSquares: DeviceBuffer, maxNorm: number): void;
+  /**
+   * Inverted-dropout mask: mask[i] = 0 when {@link dropoutDraw}(seed, i) < probability * 2^32,
+   * else 1 / (1 - probability). Counter-based, so every back end draws the same mask from a seed.
+   */
+  dropoutMask(mask: DeviceBuffer, probability: number, seed: number): void;
 
   /** out (N, C) = table (V, C) rows picked by tokens (N, i32). */
   embeddingForward(
@@ -237,4 +252,20 @@ export interface Backend {
 
   /** One AdamW update (decoupled weight decay, bias correction) of param, with its m and v. */
   adamw(param: DeviceBuffer, grad: DeviceBuffer, m: DeviceBuffer, v: DeviceBuffer, step: AdamWStep): void;
+}
+
+/** A 32-bit integer hash (Wellons' lowbias32): good avalanche in five operations, easy in C or CUDA. */
+function mix32(value: number): number {
+  let x = value >>> 0;
+  x ^= x >>> 16;
+  x = Math.imul(x, 0x7feb352d) >>> 0;
+  x ^= x >>> 15;
+  x = Math.imul(x, 0x846ca68b) >>> 0;
+  x ^= x >>> 16;
+  return x >>> 0;
+}
+
+/** The uniform 32-bit draw behind element i of a dropout mask with this seed: part of the contract. */
+export function dropoutDraw(seed: number, index: number): number {
+  return mix32((mix32(index) + (seed >>> 0)) >>> 0);
 }

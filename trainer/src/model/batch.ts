@@ -49,14 +49,22 @@ export function checkBatch(batch: TokenBatch, vocabSize: number): void {
   }
 }
 
-/** Attention windows (N): token t of a row sees keys t - positions[t] through t of the same row. */
-export function attentionWindows(batch: TokenBatch): { start: Int32Array; end: Int32Array } {
+/**
+ * Attention windows (N): token t of a row sees keys t - positions[t] through t of the same row, or,
+ * with a sliding window of W, only the last W of them (a key at distance W or more is masked, as
+ * in Mistral).
+ */
+export function attentionWindows(
+  batch: TokenBatch,
+  slidingWindow: number | null = null,
+): { start: Int32Array; end: Int32Array } {
   const size = batch.batch * batch.length;
+  const reach = slidingWindow ?? Number.POSITIVE_INFINITY;
   const start = new Int32Array(size);
   const end = new Int32Array(size);
   for (let i = 0; i < size; i++) {
     const t = i % batch.length;
-    start[i] = t - batch.positions[i]!;
+    start[i] = t - Math.min(batch.positions[i]!, reach - 1);
     end[i] = t;
   }
   return { start, end };

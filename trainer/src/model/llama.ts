@@ -63,7 +63,13 @@ export class LlamaModel {
   #ropePositions = 0;
   #cos!: DeviceBuffer;
   #sin!: DeviceBuffer;
-  #last: { batch: TokenBatch; activations: DecoderActivations[]; positions: Positions } | null = null;
+  /** The last training-shaped forward pass; backward overwrites its logits with their gradient. */
+  #last: {
+    batch: TokenBatch;
+    activations: DecoderActivations[];
+    positions: Positions;
+    logitsConsumed: boolean;
+  } | null = null;
 
   private constructor(
     backend: Backend,
@@ -126,7 +132,7 @@ export class LlamaModel {
     const { backend, config } = this;
     const N = batch.batch * batch.length;
     const C = config.hiddenSize;
-    const positions = this.#positions(batch, attentionWindows(batch), 'train');
+    const positions = this.#positions(batch, attentionWindows(batch, this.config.slidingWindow), 'train');
     const tokens = this.#workspace.get('tokens', 'i32', N);
     backend.write(tokens, batch.tokens);
     const activations = this.weights.layers.map((layer) => this.#layerActivations(layer, N, options));
@@ -158,7 +164,7 @@ export class LlamaModel {
       backend.crossEntropyForward(this.#buffer('losses', N), this.#buffer('logits', N * V), targets, N, V);
       backend.argmax(this.#workspace.get('predictions', 'i32', N), this.#buffer('logits', N * V), N, V);
     }
-    this.#last = { batch, activations, positions };
+    this.#last = { batch, activations, positions, logitsConsumed: false };
   }
 
   /** The weighted loss sums of the last forward pass: the one place training waits for the back end. */
@@ -166,8 +172,10 @@ export class LlamaModel {
     const batch = this.#requireLast().batch;
     if (!batch.targets) throw new EngineError('the last forward pass had no targets');
     const N = batch.batch * batch.length;
-    const losses = await this.backend.read(this.#buffer('losses', N));
-    const predictions = await this.backend.read(this.#workspace.get('predictions', 'i32', N));
+    const [losses, predictions] = await Promise.all([
+      this.backend.read(this.#buffer('losses', N)),
+      this.backend.read(this.#workspace.get('predictions', 'i32', N)),
+    ]);
     let loss = 0;
     let weight = 0;
     let correct = 0;
@@ -183,7 +191,7 @@ export class LlamaModel {
 
   /** The last forward pass's logits (N, V), on the host. */
   async logits(): Promise<Float32Array> {
-    const batch = this.#requireLast().batch;
+    const batch = this.#requireFreshLogits().batch;
     return (await this.backend.read(
       this.#buffer('logits', batch.batch * batch.length * this.config.vocabSize),
     )) as Float32Array;
@@ -195,7 +203,8 @@ export class LlamaModel {
    * a lossScale of 1 / (the step's total weight) makes micro-batches add up to the step's mean loss.
    */
   backward(lossScale: number): void {
-    const { batch, activations, positions } = this.#requireLast();
+    const last = this.#requireFreshLogits();
+    const { batch, activations, positions } = last;
     if (!batch.targets || !batch.weights)
       throw new EngineError('backward needs a forward pass with targets and weights');
     const { backend, config, weights } = this;
@@ -213,6 +222,7 @@ export class LlamaModel {
       N,
       V,
     );
+    last.logitsConsumed = true;
     const finalNorm = this.#buffer('final-norm', N * C);
     if (weights.lmHead.gradient) {
       backend.matmul(
@@ -308,7 +318,11 @@ export class LlamaModel {
     if (tokens.some((token) => token < 0 || token >= config.vocabSize)) {
       throw new EngineError(`a prompt token is outside the vocabulary of ${config.vocabSize}`);
     }
-    const windows = { start: new Int32Array(T), end: Int32Array.from({ length: T }, (_, t) => start + t) };
+    const reach = this.config.slidingWindow ?? Number.POSITIVE_INFINITY;
+    const windows = {
+      start: Int32Array.from({ length: T }, (_, t) => Math.max(0, start + t - reach + 1)),
+      end: Int32Array.from({ length: T }, (_, t) => start + t),
+    };
     const positions = this.#positions(batch, windows, 'decode');
     const tokenBuffer = this.#workspace.get('tokens', 'i32', T);
     backend.write(tokenBuffer, batch.tokens);
@@ -367,13 +381,6 @@ export class LlamaModel {
     const N = batch.batch * batch.length;
     let highest = 0;
     for (const position of batch.positions) highest = Math.max(highest, position);
-    const window = this.config.slidingWindow;
-    if (window !== null && highest >= window) {
-      // Inside its window, sliding-window attention is plain causal attention; beyond it, it is not.
-      throw new EngineError(
-        `a sequence of ${highest + 1} tokens is longer than the model's sliding window of ${window}`,
-      );
-    }
     this.#ensureRope(highest + 1);
     const positions = this.#workspace.get(`${prefix}.positions`, 'i32', N);
     this.backend.write(positions, batch.positions);
@@ -397,6 +404,10 @@ export class LlamaModel {
     if (positions <= this.#ropePositions) return;
     const count = Math.max(positions, this.#ropePositions * 2);
     const tables = ropeTables(this.config, count);
+    if (this.#ropePositions > 0) {
+      this.backend.release(this.#cos);
+      this.backend.release(this.#sin);
+    }
     this.#cos = this.backend.allocate('f32', tables.cos.length);
     this.#sin = this.backend.allocate('f32', tables.sin.length);
     this.backend.write(this.#cos, tables.cos);
@@ -416,12 +427,9 @@ export class LlamaModel {
       let dropped: DeviceBuffer | null = null;
       if (dropout > 0) {
         if (!options.random) throw new EngineError('training with LoRA dropout needs a random generator');
-        const keep = 1 / (1 - dropout);
-        const values = new Float32Array(N * linear.inFeatures);
-        for (let i = 0; i < values.length; i++) values[i] = options.random.nextFloat() < dropout ? 0 : keep;
-        mask = this.#buffer(`${linear.path}.mask`, values.length);
-        this.backend.write(mask, values);
-        dropped = this.#buffer(`${linear.path}.dropped`, values.length);
+        mask = this.#buffer(`${linear.path}.mask`, N * linear.inFeatures);
+        this.backend.dropoutMask(mask, dropout, options.random.nextUint32());
+        dropped = this.#buffer(`${linear.path}.dropped`, N * linear.inFeatures);
       }
       linears.set(linear.path, {
         hidden: this.#buffer(`${linear.path}.hidden`, N * linear.lora.rank),
@@ -470,6 +478,16 @@ export class LlamaModel {
           this.config.numHeads * this.config.headDim,
         )
       : 0;
+  }
+
+  #requireFreshLogits() {
+    const last = this.#requireLast();
+    if (last.logitsConsumed) {
+      throw new EngineError(
+        "backward has overwritten this forward pass's logits with their gradient; run forward again",
+      );
+    }
+    return last;
   }
 
   #requireLast() {

@@ -15,6 +15,7 @@ export class Workspace {
   get(name: string, dtype: DType, length: number): DeviceBuffer {
     let buffer = this.#buffers.get(name);
     if (!buffer || buffer.length < length || buffer.dtype !== dtype) {
+      if (buffer) this.#backend.release(buffer);
       buffer = this.#backend.allocate(dtype, length);
       this.#buffers.set(name, buffer);
     }

@@ -51,17 +51,16 @@ export class AdamW {
 
 /**
  * Scales the gradients so their global L2 norm is at most maxNorm, as torch.nn.utils.clip_grad_norm_
- * does (factor maxNorm / (norm + 1e-6), applied only when below 1). Returns the norm before clipping.
+ * does, on the device; the promise gives the norm before clipping and may be awaited after later
+ * kernels are issued.
  */
-export async function clipGradientNorm(
+export function clipByGlobalNorm(
   backend: Backend,
   gradients: DeviceBuffer,
   maxNorm: number,
   scratch: DeviceBuffer,
 ): Promise<number> {
   backend.sumOfSquares(scratch, gradients);
-  const norm = Math.sqrt((await backend.read(scratch))[0]!);
-  const factor = maxNorm / (norm + 1e-6);
-  if (Number.isFinite(maxNorm) && factor < 1) backend.scale(gradients, factor);
-  return norm;
+  if (Number.isFinite(maxNorm)) backend.clipToNorm(gradients, scratch, maxNorm);
+  return backend.read(scratch).then((sum) => Math.sqrt(sum[0]!));
 }

@@ -6,9 +6,9 @@ import {
   type LearningRateSchedule,
   learningRateAt,
 } from '../engine/schedule';
-import type { LlamaModel } from '../model/llama';
+import type { LlamaModel, LossTotals } from '../model/llama';
 import { batchOf, chunks, type TokenizedExample, trainedWeight } from './examples';
-import { AdamW, type AdamWSettings, clipGradientNorm, DEFAULT_ADAMW } from './optimizer';
+import { AdamW, type AdamWSettings, clipByGlobalNorm, DEFAULT_ADAMW } from './optimizer';
 
 export interface TrainingSettings {
   readonly epochs: number;
@@ -152,15 +152,15 @@ export class TrainingRun {
     let loss = 0;
     let correct = 0;
     let tokens = 0;
+    // Nothing below waits for the back end until every kernel of the step is issued.
+    const passes: Promise<LossTotals>[] = [];
     for (const group of chunks(examples, settings.batchSize)) {
       model.forward(batchOf(group, settings.padToken), { training: true, random: this.#random });
-      const totals = await model.lossTotals();
-      loss += totals.loss;
-      correct += totals.correct;
-      tokens += group.reduce((sum, example) => sum + example.tokens.length, 0);
       if (weight > 0) model.backward(1 / weight);
+      passes.push(model.lossTotals());
+      tokens += group.reduce((sum, example) => sum + example.tokens.length, 0);
     }
-    const gradNorm = await clipGradientNorm(
+    const norm = clipByGlobalNorm(
       model.backend,
       model.parameters.gradients,
       settings.maxGradNorm,
@@ -169,6 +169,11 @@ export class TrainingRun {
     this.#step += 1;
     const learningRate = learningRateAt(this.schedule, this.#step);
     if (weight > 0) this.optimizer.update(this.#step, learningRate);
+    for (const totals of await Promise.all(passes)) {
+      loss += totals.loss;
+      correct += totals.correct;
+    }
+    const gradNorm = await norm;
     this.#stepInEpoch += 1;
     const epoch = this.#epoch + this.#stepInEpoch / this.stepsPerEpoch;
     if (this.#stepInEpoch === this.stepsPerEpoch) {

@@ -297,7 +297,10 @@ function checkLayout(file: string, saved: readonly SavedParameter[], model: read
 }
 
 function checkMoments(moments: OptimizerMoments, length: number): void {
-  for (const [name, buffer] of Object.entries(moments) as [string, DeviceBuffer][]) {
+  for (const [name, buffer] of [
+    ['m', moments.m],
+    ['v', moments.v],
+  ] as const) {
     if (buffer.dtype !== 'f32' || buffer.length !== length) {
       throw new EngineError(
         `optimizer moment ${name} is ${buffer.dtype} of ${buffer.length} elements, expected f32 of ${length}: the trainable buffer's layout`,

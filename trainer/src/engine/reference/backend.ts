@@ -16,6 +16,8 @@ import {
   add,
   addRowVector,
   axpy,
+  clipToNorm,
+  dropoutMask,
   multiply,
   scale,
   sumOfSquares,
@@ -89,6 +91,11 @@ export class ReferenceBackend implements Backend {
     return data instanceof Int32Array ? data.slice() : Float32Array.from(data);
   }
 
+  /** Memory is the garbage collector's: a released buffer is simply no longer referenced. */
+  release(buffer: DeviceBuffer): void {
+    this.#own(buffer);
+  }
+
   /** The buffer's elements themselves, at full precision: for tests that check kernels. */
   elements(buffer: DeviceBuffer): FloatArray | Int32Array {
     return this.#own(buffer).data;
@@ -147,6 +154,17 @@ export class ReferenceBackend implements Backend {
 
   sumOfSquares(out: DeviceBuffer, x: DeviceBuffer): void {
     sumOfSquares(this.#f(out, 1), this.#f(x));
+  }
+
+  clipToNorm(x: DeviceBuffer, sumOfSquares: DeviceBuffer, maxNorm: number): void {
+    clipToNorm(this.#f(x), this.#f(sumOfSquares, 1)[0]!, maxNorm);
+  }
+
+  dropoutMask(mask: DeviceBuffer, probability: number, seed: number): void {
+    if (!(probability >= 0 && probability < 1)) {
+      throw new BufferError(`dropout probability must be in [0, 1), got ${probability}`);
+    }
+    dropoutMask(this.#f(mask), probability, seed);
   }
 
   embeddingForward(

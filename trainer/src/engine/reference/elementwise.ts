@@ -1,3 +1,4 @@
+import { dropoutDraw } from '../backend';
 import type { FloatArray } from './arrays';
 
 export function addRowVector(out: FloatArray, vector: FloatArray, rows: number, cols: number): void {
@@ -59,4 +60,15 @@ export function swigluBackward(
     dgate[i]! += dout[i]! * up[i]! * sigmoid * (1 + g * (1 - sigmoid));
     dup[i]! += dout[i]! * silu;
   }
+}
+
+export function clipToNorm(x: FloatArray, sumOfSquares: number, maxNorm: number): void {
+  const factor = maxNorm / (Math.sqrt(sumOfSquares) + 1e-6);
+  if (factor < 1) scale(x, factor);
+}
+
+export function dropoutMask(mask: FloatArray, probability: number, seed: number): void {
+  const threshold = probability * 2 ** 32;
+  const keep = 1 / (1 - probability);
+  for (let i = 0; i < mask.length; i++) mask[i] = dropoutDraw(seed, i) < threshold ? 0 : keep;
 }
