@@ -7,6 +7,7 @@ import { Random } from '../../../trainer/src/engine/random';
 import { ReferenceBackend } from '../../../trainer/src/engine/reference';
 import { LlamaModel } from '../../../trainer/src/model/llama';
 import type { TrainingMethod } from '../../../trainer/src/model/method';
+import { resumeRunCheckpoint, saveRunCheckpoint } from '../../../trainer/src/train/checkpoint';
 import { evaluate } from '../../../trainer/src/train/evaluate';
 import type { TokenizedExample } from '../../../trainer/src/train/examples';
 import { DEFAULT_TRAINING, TrainingRun, type TrainingSettings } from '../../../trainer/src/train/run';
@@ -135,6 +136,54 @@ describe('TrainingRun', () => {
     expect(two.gradNorm).toBeCloseTo(one.gradNorm, 5);
     expect(two.trainLoss).toBeCloseTo(one.trainLoss, 5);
     expect(two.trainedTokens).toBe(one.trainedTokens);
+  });
+
+  it('resumes from a checkpoint to the same losses and weights, bit for bit, across an epoch boundary', async () => {
+    // Prepare: 8 examples in steps of 2 make 4 steps an epoch; LoRA dropout draws from the generator.
+    const data = examples();
+    const uninterrupted = new TrainingRun(newModel(LORA), data, settings());
+    const expected: number[] = [];
+    for (let i = 0; i < 6; i++) expected.push((await uninterrupted.step()).trainLoss);
+    const interrupted = new TrainingRun(newModel(LORA), data, settings());
+    const losses: number[] = [];
+    for (let i = 0; i < 3; i++) losses.push((await interrupted.step()).trainLoss);
+    const checkpoint = join(dir, 'checkpoint-3');
+    await saveRunCheckpoint(checkpoint, interrupted, { note: 'step 3' });
+
+    // Act: a new process would build a fresh model and run, then resume.
+    const resumed = new TrainingRun(newModel(LORA), data, settings());
+    const meta = await resumeRunCheckpoint(checkpoint, resumed);
+    for (let i = 0; i < 3; i++) losses.push((await resumed.step()).trainLoss);
+
+    // Assess
+    expect(meta).toEqual({ note: 'step 3' });
+    expect(losses).toEqual(expected);
+    expect(await resumed.model.backend.read(resumed.model.parameters.trainable)).toEqual(
+      await uninterrupted.model.backend.read(uninterrupted.model.parameters.trainable),
+    );
+    expect(await resumed.model.backend.read(resumed.optimizer.v)).toEqual(
+      await uninterrupted.model.backend.read(uninterrupted.optimizer.v),
+    );
+    expect(resumed.position).toEqual(uninterrupted.position);
+  });
+
+  it('refuses to resume a checkpoint made with another data order', async () => {
+    // Prepare
+    const run = new TrainingRun(newModel(LORA), examples(), settings());
+    await run.step();
+    const checkpoint = join(dir, 'checkpoint-seed');
+    await saveRunCheckpoint(checkpoint, run);
+
+    // Act
+    const other = new TrainingRun(newModel(LORA), examples(), settings({ seed: 7 }));
+
+    // Assess
+    await expect(resumeRunCheckpoint(checkpoint, other)).rejects.toThrow(
+      new TrainingConfigError(
+        'seed',
+        `the checkpoint in ${checkpoint} was made with seed 42, this run has 7: resuming would change the data order`,
+      ),
+    );
   });
 
   it('visits every example once per epoch, in an order fixed by the seed and the epoch', () => {

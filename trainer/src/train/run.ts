@@ -104,6 +104,10 @@ export class TrainingRun {
     this.#norm = model.backend.allocate('f32', 1);
   }
 
+  get exampleCount(): number {
+    return this.#examples.length;
+  }
+
   get done(): boolean {
     return this.#step >= this.totalSteps;
   }
@@ -119,10 +123,17 @@ export class TrainingRun {
 
   /** Continues from a saved position; the caller restores weights and optimizer moments. */
   resume(position: TrainingPosition): void {
-    if (position.step > this.totalSteps || position.stepInEpoch > this.stepsPerEpoch) {
+    const consistent =
+      Number.isInteger(position.step) &&
+      Number.isInteger(position.epoch) &&
+      Number.isInteger(position.stepInEpoch) &&
+      position.stepInEpoch >= 0 &&
+      position.stepInEpoch < this.stepsPerEpoch &&
+      position.step === position.epoch * this.stepsPerEpoch + position.stepInEpoch;
+    if (!consistent || position.step > this.totalSteps) {
       throw new TrainingConfigError(
         'position',
-        `cannot resume at step ${position.step}: the run has ${this.totalSteps} steps`,
+        `cannot resume at step ${position.step} (epoch ${position.epoch}, step ${position.stepInEpoch} in it): the run has ${this.totalSteps} steps, ${this.stepsPerEpoch} per epoch`,
       );
     }
     this.#step = position.step;
