@@ -6,4 +6,4 @@ export {
   type FineTuneSummary,
   fineTune,
   type StepProgress,
-} from './train/fine-tune';
+} from './train';

@@ -91,7 +91,7 @@ describe('LlamaModel.generate', () => {
       new EngineError('generation needs a prompt of at least one token'),
     );
     await expect(model().generate([40], { maxNewTokens: 2 })).rejects.toThrow(
-      'a prompt token is outside the vocabulary of 40',
+      'token id 40 at 0 is outside the vocabulary of 40',
     );
   });
 });

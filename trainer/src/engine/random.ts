@@ -1,3 +1,5 @@
+import { EngineError } from './errors';
+
 /**
  * A seedable generator (xoshiro128**) whose whole state is four 32-bit words, so a checkpoint can
  * save it and a resumed run draws exactly the numbers the uninterrupted run would have drawn.
@@ -29,7 +31,7 @@ export class Random {
       state.length !== 4 ||
       state.some((word) => !Number.isInteger(word) || word < 0 || word > 0xffffffff)
     ) {
-      throw new RangeError(
+      throw new EngineError(
         `a generator state is four unsigned 32-bit integers, got ${JSON.stringify(state)}`,
       );
     }

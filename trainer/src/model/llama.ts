@@ -315,8 +315,13 @@ export class LlamaModel {
       tokens: Int32Array.from(tokens),
       positions: Int32Array.from({ length: T }, (_, t) => start + t),
     };
-    if (tokens.some((token) => token < 0 || token >= config.vocabSize)) {
-      throw new EngineError(`a prompt token is outside the vocabulary of ${config.vocabSize}`);
+    const outside = tokens.findIndex(
+      (token) => !Number.isInteger(token) || token < 0 || token >= config.vocabSize,
+    );
+    if (outside >= 0) {
+      throw new EngineError(
+        `token id ${tokens[outside]} at ${outside} is outside the vocabulary of ${config.vocabSize}`,
+      );
     }
     const reach = this.config.slidingWindow ?? Number.POSITIVE_INFINITY;
     const windows = {

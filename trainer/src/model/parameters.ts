@@ -44,8 +44,14 @@ export class ParameterStore {
       ...specs.filter((spec) => spec.trainable && spec.decay),
       ...specs.filter((spec) => spec.trainable && !spec.decay),
     ];
-    const sizes = new Map(ordered.map((spec) => [spec.name, spec.shape.reduce((a, b) => a * b, 1)]));
-    if (sizes.size !== specs.length) throw new EngineError('parameter names must be unique');
+    const sizes = new Map<string, number>();
+    for (const spec of ordered) {
+      if (sizes.has(spec.name)) throw new EngineError(`two parameters are named "${spec.name}"`);
+      sizes.set(
+        spec.name,
+        spec.shape.reduce((a, b) => a * b, 1),
+      );
+    }
     const frozenSize = ordered.filter((s) => !s.trainable).reduce((sum, s) => sum + sizes.get(s.name)!, 0);
     const decayedSize = ordered
       .filter((s) => s.trainable && s.decay)

@@ -120,51 +120,69 @@ export class ReferenceBackend implements Backend {
     options?: MatmulOptions,
   ): void {
     matmul(
-      this.#f(out, shape.m * shape.n),
-      this.#f(a, shape.m * shape.k),
-      this.#f(b, shape.k * shape.n),
+      this.#f(out, shape.m * shape.n, 'matmul: out'),
+      this.#f(a, shape.m * shape.k, 'matmul: a'),
+      this.#f(b, shape.k * shape.n, 'matmul: b'),
       shape,
       options,
     );
   }
 
   addRowVector(out: DeviceBuffer, vector: DeviceBuffer, rows: number, cols: number): void {
-    addRowVector(this.#f(out, rows * cols), this.#f(vector, cols), rows, cols);
+    addRowVector(
+      this.#f(out, rows * cols, 'addRowVector: out'),
+      this.#f(vector, cols, 'addRowVector: vector'),
+      rows,
+      cols,
+    );
   }
 
   sumRows(sums: DeviceBuffer, x: DeviceBuffer, rows: number, cols: number): void {
-    sumRows(this.#f(sums, cols), this.#f(x, rows * cols), rows, cols);
+    sumRows(this.#f(sums, cols, 'sumRows: sums'), this.#f(x, rows * cols, 'sumRows: x'), rows, cols);
   }
 
   add(out: DeviceBuffer, a: DeviceBuffer, b: DeviceBuffer): void {
-    add(this.#f(out), this.#f(a, out.length), this.#f(b, out.length));
+    add(
+      this.#f(out, undefined, 'add: out'),
+      this.#f(a, out.length, 'add: a'),
+      this.#f(b, out.length, 'add: b'),
+    );
   }
 
   multiply(out: DeviceBuffer, a: DeviceBuffer, b: DeviceBuffer, accumulate = false): void {
-    multiply(this.#f(out), this.#f(a, out.length), this.#f(b, out.length), accumulate);
+    multiply(
+      this.#f(out, undefined, 'multiply: out'),
+      this.#f(a, out.length, 'multiply: a'),
+      this.#f(b, out.length, 'multiply: b'),
+      accumulate,
+    );
   }
 
   axpy(y: DeviceBuffer, x: DeviceBuffer, alpha: number): void {
-    axpy(this.#f(y), this.#f(x, y.length), alpha);
+    axpy(this.#f(y, undefined, 'axpy: y'), this.#f(x, y.length, 'axpy: x'), alpha);
   }
 
   scale(x: DeviceBuffer, factor: number): void {
-    scale(this.#f(x), factor);
+    scale(this.#f(x, undefined, 'scale: x'), factor);
   }
 
   sumOfSquares(out: DeviceBuffer, x: DeviceBuffer): void {
-    sumOfSquares(this.#f(out, 1), this.#f(x));
+    sumOfSquares(this.#f(out, 1, 'sumOfSquares: out'), this.#f(x, undefined, 'sumOfSquares: x'));
   }
 
   clipToNorm(x: DeviceBuffer, sumOfSquares: DeviceBuffer, maxNorm: number): void {
-    clipToNorm(this.#f(x), this.#f(sumOfSquares, 1)[0]!, maxNorm);
+    clipToNorm(
+      this.#f(x, undefined, 'clipToNorm: x'),
+      this.#f(sumOfSquares, 1, 'clipToNorm: sumOfSquares')[0]!,
+      maxNorm,
+    );
   }
 
   dropoutMask(mask: DeviceBuffer, probability: number, seed: number): void {
     if (!(probability >= 0 && probability < 1)) {
       throw new BufferError(`dropout probability must be in [0, 1), got ${probability}`);
     }
-    dropoutMask(this.#f(mask), probability, seed);
+    dropoutMask(this.#f(mask, undefined, 'dropoutMask: mask'), probability, seed);
   }
 
   embeddingForward(
@@ -174,7 +192,13 @@ export class ReferenceBackend implements Backend {
     count: number,
     channels: number,
   ): void {
-    embeddingForward(this.#f(out, count * channels), this.#f(table), this.#i(tokens, count), count, channels);
+    embeddingForward(
+      this.#f(out, count * channels, 'embeddingForward: out'),
+      this.#f(table, undefined, 'embeddingForward: table'),
+      this.#i(tokens, count, 'embeddingForward: tokens'),
+      count,
+      channels,
+    );
   }
 
   embeddingBackward(
@@ -185,9 +209,9 @@ export class ReferenceBackend implements Backend {
     channels: number,
   ): void {
     embeddingBackward(
-      this.#f(dtable),
-      this.#f(dout, count * channels),
-      this.#i(tokens, count),
+      this.#f(dtable, undefined, 'embeddingBackward: dtable'),
+      this.#f(dout, count * channels, 'embeddingBackward: dout'),
+      this.#i(tokens, count, 'embeddingBackward: tokens'),
       count,
       channels,
     );
@@ -204,10 +228,10 @@ export class ReferenceBackend implements Backend {
   ): void {
     const size = rows * cols;
     rmsNormForward(
-      this.#f(out, size),
-      this.#f(rstd, rows),
-      this.#f(x, size),
-      this.#f(weight, cols),
+      this.#f(out, size, 'rmsNormForward: out'),
+      this.#f(rstd, rows, 'rmsNormForward: rstd'),
+      this.#f(x, size, 'rmsNormForward: x'),
+      this.#f(weight, cols, 'rmsNormForward: weight'),
       rows,
       cols,
       epsilon,
@@ -226,12 +250,12 @@ export class ReferenceBackend implements Backend {
   ): void {
     const size = rows * cols;
     rmsNormBackward(
-      this.#f(dx, size),
-      dweight ? this.#f(dweight, cols) : null,
-      this.#f(dout, size),
-      this.#f(x, size),
-      this.#f(weight, cols),
-      this.#f(rstd, rows),
+      this.#f(dx, size, 'rmsNormBackward: dx'),
+      dweight ? this.#f(dweight, cols, 'rmsNormBackward: dweight') : null,
+      this.#f(dout, size, 'rmsNormBackward: dout'),
+      this.#f(x, size, 'rmsNormBackward: x'),
+      this.#f(weight, cols, 'rmsNormBackward: weight'),
+      this.#f(rstd, rows, 'rmsNormBackward: rstd'),
       rows,
       cols,
     );
@@ -247,10 +271,10 @@ export class ReferenceBackend implements Backend {
     headDim: number,
   ): void {
     rotate(
-      this.#f(x, count * heads * headDim),
-      this.#i(positions, count),
-      this.#f(cos),
-      this.#f(sin),
+      this.#f(x, count * heads * headDim, 'ropeForward: x'),
+      this.#i(positions, count, 'ropeForward: positions'),
+      this.#f(cos, undefined, 'ropeForward: cos'),
+      this.#f(sin, undefined, 'ropeForward: sin'),
       count,
       heads,
       headDim,
@@ -268,10 +292,10 @@ export class ReferenceBackend implements Backend {
     headDim: number,
   ): void {
     rotate(
-      this.#f(dx, count * heads * headDim),
-      this.#i(positions, count),
-      this.#f(cos),
-      this.#f(sin),
+      this.#f(dx, count * heads * headDim, 'ropeBackward: dx'),
+      this.#i(positions, count, 'ropeBackward: positions'),
+      this.#f(cos, undefined, 'ropeBackward: cos'),
+      this.#f(sin, undefined, 'ropeBackward: sin'),
       count,
       heads,
       headDim,
@@ -290,12 +314,15 @@ export class ReferenceBackend implements Backend {
   ): void {
     const { queries, keys, qSize, kvSize } = this.#attentionSizes(shape);
     attentionForward(
-      this.#f(out, qSize),
-      this.#f(logSumExp, shape.batch * shape.heads * shape.queries),
-      this.#f(q, qSize),
-      this.#f(k, kvSize),
-      this.#f(v, kvSize),
-      { start: this.#i(window.start, queries), end: this.#i(window.end, queries) },
+      this.#f(out, qSize, 'attentionForward: out'),
+      this.#f(logSumExp, shape.batch * shape.heads * shape.queries, 'attentionForward: logSumExp'),
+      this.#f(q, qSize, 'attentionForward: q'),
+      this.#f(k, kvSize, 'attentionForward: k'),
+      this.#f(v, kvSize, 'attentionForward: v'),
+      {
+        start: this.#i(window.start, queries, 'attentionForward: window.start'),
+        end: this.#i(window.end, queries, 'attentionForward: window.end'),
+      },
       { ...shape, keys },
     );
   }
@@ -315,22 +342,29 @@ export class ReferenceBackend implements Backend {
   ): void {
     const { queries, qSize, kvSize } = this.#attentionSizes(shape);
     attentionBackward(
-      this.#f(dq, qSize),
-      this.#f(dk, kvSize),
-      this.#f(dv, kvSize),
-      this.#f(dout, qSize),
-      this.#f(q, qSize),
-      this.#f(k, kvSize),
-      this.#f(v, kvSize),
-      this.#f(out, qSize),
-      this.#f(logSumExp, shape.batch * shape.heads * shape.queries),
-      { start: this.#i(window.start, queries), end: this.#i(window.end, queries) },
+      this.#f(dq, qSize, 'attentionBackward: dq'),
+      this.#f(dk, kvSize, 'attentionBackward: dk'),
+      this.#f(dv, kvSize, 'attentionBackward: dv'),
+      this.#f(dout, qSize, 'attentionBackward: dout'),
+      this.#f(q, qSize, 'attentionBackward: q'),
+      this.#f(k, kvSize, 'attentionBackward: k'),
+      this.#f(v, kvSize, 'attentionBackward: v'),
+      this.#f(out, qSize, 'attentionBackward: out'),
+      this.#f(logSumExp, shape.batch * shape.heads * shape.queries, 'attentionBackward: logSumExp'),
+      {
+        start: this.#i(window.start, queries, 'attentionBackward: window.start'),
+        end: this.#i(window.end, queries, 'attentionBackward: window.end'),
+      },
       shape,
     );
   }
 
   swigluForward(out: DeviceBuffer, gate: DeviceBuffer, up: DeviceBuffer): void {
-    swigluForward(this.#f(out), this.#f(gate, out.length), this.#f(up, out.length));
+    swigluForward(
+      this.#f(out, undefined, 'swigluForward: out'),
+      this.#f(gate, out.length, 'swigluForward: gate'),
+      this.#f(up, out.length, 'swigluForward: up'),
+    );
   }
 
   swigluBackward(
@@ -342,11 +376,11 @@ export class ReferenceBackend implements Backend {
   ): void {
     const size = dout.length;
     swigluBackward(
-      this.#f(dgate, size),
-      this.#f(dup, size),
-      this.#f(dout),
-      this.#f(gate, size),
-      this.#f(up, size),
+      this.#f(dgate, size, 'swigluBackward: dgate'),
+      this.#f(dup, size, 'swigluBackward: dup'),
+      this.#f(dout, undefined, 'swigluBackward: dout'),
+      this.#f(gate, size, 'swigluBackward: gate'),
+      this.#f(up, size, 'swigluBackward: up'),
     );
   }
 
@@ -358,9 +392,9 @@ export class ReferenceBackend implements Backend {
     vocab: number,
   ): void {
     crossEntropyForward(
-      this.#f(losses, rows),
-      this.#f(logits, rows * vocab),
-      this.#i(targets, rows),
+      this.#f(losses, rows, 'crossEntropyForward: losses'),
+      this.#f(logits, rows * vocab, 'crossEntropyForward: logits'),
+      this.#i(targets, rows, 'crossEntropyForward: targets'),
       rows,
       vocab,
     );
@@ -377,10 +411,10 @@ export class ReferenceBackend implements Backend {
   ): void {
     const size = rows * vocab;
     crossEntropyBackward(
-      this.#f(dlogits, size),
-      this.#f(logits, size),
-      this.#i(targets, rows),
-      this.#f(weights, rows),
+      this.#f(dlogits, size, 'crossEntropyBackward: dlogits'),
+      this.#f(logits, size, 'crossEntropyBackward: logits'),
+      this.#i(targets, rows, 'crossEntropyBackward: targets'),
+      this.#f(weights, rows, 'crossEntropyBackward: weights'),
       scale,
       rows,
       vocab,
@@ -388,12 +422,18 @@ export class ReferenceBackend implements Backend {
   }
 
   argmax(out: DeviceBuffer, x: DeviceBuffer, rows: number, cols: number): void {
-    argmax(this.#i(out, rows), this.#f(x, rows * cols), rows, cols);
+    argmax(this.#i(out, rows, 'argmax: out'), this.#f(x, rows * cols, 'argmax: x'), rows, cols);
   }
 
   adamw(param: DeviceBuffer, grad: DeviceBuffer, m: DeviceBuffer, v: DeviceBuffer, step: AdamWStep): void {
     const size = param.length;
-    adamw(this.#f(param), this.#f(grad, size), this.#f(m, size), this.#f(v, size), step);
+    adamw(
+      this.#f(param, undefined, 'adamw: param'),
+      this.#f(grad, size, 'adamw: grad'),
+      this.#f(m, size, 'adamw: m'),
+      this.#f(v, size, 'adamw: v'),
+      step,
+    );
   }
 
   #attentionSizes(shape: AttentionShape) {
@@ -417,21 +457,22 @@ export class ReferenceBackend implements Backend {
   }
 
   /** The float elements of a buffer, checked to hold at least `size` of them. */
-  #f(buffer: DeviceBuffer, size?: number): FloatArray {
+  #f(buffer: DeviceBuffer, size?: number, argument = 'a float argument'): FloatArray {
     const { data } = this.#own(buffer);
-    if (data instanceof Int32Array) throw new BufferError('an i32 buffer was passed where f32 was expected');
+    if (data instanceof Int32Array)
+      throw new BufferError(`${argument} is an i32 buffer where f32 was expected`);
     if (size !== undefined && data.length < size) {
-      throw new BufferError(`a buffer of ${data.length} elements was passed where ${size} are needed`);
+      throw new BufferError(`${argument} has ${data.length} elements where ${size} are needed`);
     }
     return data;
   }
 
-  #i(buffer: DeviceBuffer, size: number): Int32Array {
+  #i(buffer: DeviceBuffer, size: number, argument = 'an index argument'): Int32Array {
     const { data } = this.#own(buffer);
     if (!(data instanceof Int32Array))
-      throw new BufferError('an f32 buffer was passed where i32 was expected');
+      throw new BufferError(`${argument} is an f32 buffer where i32 was expected`);
     if (data.length < size)
-      throw new BufferError(`an index buffer of ${data.length} elements was passed where ${size} are needed`);
+      throw new BufferError(`${argument} has ${data.length} elements where ${size} are needed`);
     return data;
   }
 }
