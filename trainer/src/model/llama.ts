@@ -3,6 +3,7 @@ import { EngineError } from '../engine/errors';
 import type { Random } from '../engine/random';
 import { attentionWindows, checkBatch, type TokenBatch } from './batch';
 import type { ModelConfig } from './config';
+import { initialiseParameters, type ModelInit } from './init';
 import {
   type DecoderActivations,
   type DecoderScratch,
@@ -18,15 +19,6 @@ import { ParameterStore } from './parameters';
 import type { HostTensor } from './safetensors';
 import { bindWeights, type DecoderWeights, linearsOf, type ModelWeights, parameterSpecs } from './structure';
 import { Workspace } from './workspace';
-
-export interface ModelInit {
-  /** The base model's tensors by Hugging Face name (see loadHfWeights). */
-  readonly weights: ReadonlyMap<string, HostTensor>;
-  /** LoRA tensors by name less PEFT's `base_model.model.` prefix; absent: A random, B zero, as PEFT initialises them. */
-  readonly adapter?: ReadonlyMap<string, HostTensor>;
-  /** Draws LoRA's initial A. */
-  readonly random: Random;
-}
 
 /** Sums over the weighted tokens of one forward pass. */
 export interface LossTotals {
@@ -49,6 +41,8 @@ export interface GenerateOptions {
   /** Generation ends after any of these; it is included in the result. */
   readonly stopTokens?: readonly number[];
 }
+
+export type { ModelInit } from './init';
 
 /** A Llama-family decoder (Llama, Mistral, Qwen2) with explicit forward and backward passes. */
 export class LlamaModel {
@@ -97,32 +91,7 @@ export class LlamaModel {
   static create(backend: Backend, config: ModelConfig, method: TrainingMethod, init: ModelInit): LlamaModel {
     const parameters = new ParameterStore(backend, parameterSpecs(config, method));
     const model = new LlamaModel(backend, config, method, parameters);
-    for (const parameter of parameters.all()) {
-      const isLora = /\.lora_[AB]\.weight$/.test(parameter.name);
-      const tensor = isLora ? init.adapter?.get(parameter.name) : init.weights.get(parameter.name);
-      if (tensor) {
-        const expected = parameter.shape.join(', ');
-        if (tensor.shape.join(', ') !== expected) {
-          throw new EngineError(
-            `tensor "${parameter.name}" has shape [${tensor.shape.join(', ')}], expected [${expected}]`,
-          );
-        }
-        backend.write(parameter.value, tensor.data);
-      } else if (isLora && init.adapter) {
-        throw new EngineError(`the adapter has no tensor "${parameter.name}"`);
-      } else if (isLora) {
-        // PEFT: A ~ kaiming_uniform(a = sqrt(5)) = U(-1/sqrt(in), 1/sqrt(in)); B = 0, so training starts at the base model.
-        if (parameter.name.endsWith('lora_A.weight')) {
-          const bound = 1 / Math.sqrt(parameter.shape[1]!);
-          backend.write(
-            parameter.value,
-            Float32Array.from({ length: parameter.size }, () => init.random.uniform(-bound, bound)),
-          );
-        }
-      } else {
-        throw new EngineError(`the model has no tensor "${parameter.name}"`);
-      }
-    }
+    initialiseParameters(backend, parameters, init);
     return model;
   }
 
