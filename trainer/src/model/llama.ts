@@ -16,7 +16,6 @@ import type { LinearActivations } from './layers/linear';
 import { ropeTables } from './layers/rope';
 import type { TrainingMethod } from './method';
 import { ParameterStore } from './parameters';
-import type { HostTensor } from './safetensors';
 import { bindWeights, type DecoderWeights, linearsOf, type ModelWeights, parameterSpecs } from './structure';
 import { Workspace } from './workspace';
 
