@@ -29,10 +29,12 @@ export class Random {
   static fromState(state: readonly number[]): Random {
     if (
       state.length !== 4 ||
-      state.some((word) => !Number.isInteger(word) || word < 0 || word > 0xffffffff)
+      state.some((word) => !Number.isInteger(word) || word < 0 || word > 0xffffffff) ||
+      state.every((word) => word === 0)
     ) {
+      // All zeros is xoshiro's one fixed point: it would return 0 forever.
       throw new EngineError(
-        `a generator state is four unsigned 32-bit integers, got ${JSON.stringify(state)}`,
+        `a generator state is four unsigned 32-bit integers, not all zero, got ${JSON.stringify(state)}`,
       );
     }
     return new Random(Uint32Array.from(state));

@@ -16,6 +16,8 @@ export interface LearningRateSchedule {
  */
 export function learningRateAt(schedule: LearningRateSchedule, step: number): number {
   const { peak, warmupSteps, totalSteps, decay } = schedule;
+  if (!Number.isInteger(step) || step < 1)
+    throw new TrainingConfigError('step', `optimizer steps count from 1, got ${step}`);
   const index = step - 1;
   if (index < warmupSteps) return (peak * index) / Math.max(1, warmupSteps);
   if (decay === 'constant') return peak;

@@ -67,6 +67,9 @@ export function checkMethod(method: TrainingMethod, config: ModelConfig): void {
     if (!method.layers?.length && !method.modules?.length) {
       throw new TrainingConfigError('partial', 'partial training names the layers or the modules to train');
     }
+    if (method.layers?.length === 0 || method.modules?.length === 0) {
+      throw new TrainingConfigError('partial', 'partial training lists are left out, not given empty');
+    }
     for (const layer of method.layers ?? []) {
       if (!Number.isInteger(layer) || layer < 0 || layer >= config.numLayers) {
         throw new TrainingConfigError(
