@@ -13,24 +13,18 @@ import { LlamaModel } from '../../../trainer/src/model/llama';
 import type { LoraMethod, TrainingMethod } from '../../../trainer/src/model/method';
 import { mergeLora, readLoraTensors } from '../../../trainer/src/model/peft';
 import { type HostTensor, readSafetensorsHeader } from '../../../trainer/src/model/safetensors';
-import { baseParameterShapes } from '../../../trainer/src/model/structure';
+import { bits, failure, relativeError } from '../../helpers/trainer/assertions';
+import { randomWeights, tinyLlamaFields } from '../../helpers/trainer/weights';
 
 function rawConfig(tied: boolean): Record<string, unknown> {
-  return {
+  return tinyLlamaFields({
     architectures: ['Qwen2ForCausalLM'],
     model_type: 'qwen2',
-    vocab_size: 32,
-    hidden_size: 16,
-    intermediate_size: 24,
-    num_hidden_layers: 2,
-    num_attention_heads: 4,
-    num_key_value_heads: 2,
     rms_norm_eps: 1e-6,
     rope_theta: 1000000,
-    max_position_embeddings: 64,
     tie_word_embeddings: tied,
     torch_dtype: 'bfloat16',
-  };
+  });
 }
 
 const TOKENIZER_FILES: Record<string, string> = {
@@ -46,20 +40,6 @@ const BATCH = {
   tokens: Int32Array.from([3, 17, 9, 30, 1, 4]),
   positions: Int32Array.from([0, 1, 2, 3, 4, 5]),
 };
-
-function randomWeights(config: ModelConfig, seed: number): Map<string, HostTensor> {
-  const random = Random.fromSeed(seed);
-  const weights = new Map<string, HostTensor>();
-  for (const { name, shape } of baseParameterShapes(config)) {
-    const offset = name.endsWith('norm.weight') ? 1 : 0;
-    const data = Float32Array.from(
-      { length: shape.reduce((a, b) => a * b, 1) },
-      () => offset + 0.2 * random.normal(),
-    );
-    weights.set(name, { shape, data });
-  }
-  return weights;
-}
 
 /** A model whose trainable parameters moved away from the base weights, as after training. */
 function trainedModel(config: ModelConfig, method: TrainingMethod, weights: Map<string, HostTensor>) {
@@ -80,29 +60,6 @@ function trainedModel(config: ModelConfig, method: TrainingMethod, weights: Map<
 async function logitsOf(model: LlamaModel): Promise<Float32Array> {
   model.forward(BATCH);
   return model.logits();
-}
-
-async function failure(promise: Promise<unknown>): Promise<Error> {
-  try {
-    await promise;
-  } catch (error) {
-    return error as Error;
-  }
-  throw new Error('expected a rejection');
-}
-
-function bits(data: Float32Array): Uint32Array {
-  return new Uint32Array(data.buffer, data.byteOffset, data.length);
-}
-
-function relativeError(actual: ArrayLike<number>, expected: ArrayLike<number>): number {
-  let difference = 0;
-  let scale = 0;
-  for (let i = 0; i < expected.length; i++) {
-    difference = Math.max(difference, Math.abs(actual[i]! - expected[i]!));
-    scale = Math.max(scale, Math.abs(expected[i]!));
-  }
-  return difference / scale;
 }
 
 let root: string;

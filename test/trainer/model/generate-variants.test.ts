@@ -9,10 +9,11 @@ import type { ModelConfig } from '../../../trainer/src/model/config';
 import { LlamaModel } from '../../../trainer/src/model/llama';
 import type { LoraMethod, TrainingMethod } from '../../../trainer/src/model/method';
 import type { HostTensor } from '../../../trainer/src/model/safetensors';
-import { loraParameterShapes } from '../../../trainer/src/model/structure';
 import type { TokenizedExample } from '../../../trainer/src/train/examples';
 import { DEFAULT_TRAINING, TrainingRun } from '../../../trainer/src/train/run';
+import { largestDifference, relativeError } from '../../helpers/trainer/assertions';
 import { createTinyModel, type TinyModel } from '../../helpers/trainer/tiny-model';
+import { randomAdapter } from '../../helpers/trainer/weights';
 
 let dir: string;
 let llama: TinyModel;
@@ -84,31 +85,13 @@ async function greedyWithoutCache(model: LlamaModel, prompt: number[], count: nu
   return sequence.slice(prompt.length);
 }
 
-function largestDifference(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  let largest = 0;
-  for (let i = 0; i < a.length; i++) largest = Math.max(largest, Math.abs(a[i]! - b[i]!));
-  return largest;
-}
-
-function largestMagnitude(a: ArrayLike<number>): number {
-  let largest = 0;
-  for (let i = 0; i < a.length; i++) largest = Math.max(largest, Math.abs(a[i]!));
-  return largest;
-}
-
 const PROMPT = [3, 17, 5, 29, 11, 8, 2];
 
 describe('LlamaModel.generate with a LoRA adapter and q/k/v bias (Qwen2)', () => {
   const method: LoraMethod = { kind: 'lora', rank: 2, alpha: 4, dropout: 0.1, targetModules: 'all-linear' };
 
   function adapter(): Map<string, HostTensor> {
-    const random = Random.fromSeed(5);
-    return new Map(
-      loraParameterShapes(qwen.config, method).map(({ name, shape }) => [
-        name,
-        { shape, data: Float32Array.from({ length: shape[0]! * shape[1]! }, () => 0.5 * random.normal()) },
-      ]),
-    );
+    return randomAdapter(qwen.config, method, 5, 0.5);
   }
 
   it('decodes with its cache exactly what full recomputation picks, with non-zero B', async () => {
@@ -259,8 +242,8 @@ describe('LlamaModel.generate with a sliding window (Mistral)', () => {
     const unwindowedWhole = (await sequenceLogits(unwindowed, tokens)).slice((tokens.length - 1) * V);
 
     // Assess
-    expect(largestDifference(whole, lastFour) / largestMagnitude(lastFour)).toBeLessThan(1e-5);
-    expect(largestDifference(unwindowedWhole, lastFour) / largestMagnitude(lastFour)).toBeGreaterThan(1e-3);
+    expect(relativeError(whole, lastFour)).toBeLessThan(1e-5);
+    expect(relativeError(unwindowedWhole, lastFour)).toBeGreaterThan(1e-3);
   });
 });
 

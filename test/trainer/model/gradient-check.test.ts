@@ -14,9 +14,8 @@ import type { TokenBatch } from '../../../trainer/src/model/batch';
 import { type ModelConfig, parseModelConfig } from '../../../trainer/src/model/config';
 import { type ForwardOptions, LlamaModel } from '../../../trainer/src/model/llama';
 import type { TrainingMethod } from '../../../trainer/src/model/method';
-import type { HostTensor } from '../../../trainer/src/model/safetensors';
-import { baseParameterShapes, loraParameterShapes } from '../../../trainer/src/model/structure';
 import { expectGradient, GRADIENT_TOLERANCE, sampleIndices } from '../../helpers/trainer/gradient-check';
+import { randomAdapter, randomWeights } from '../../helpers/trainer/weights';
 
 /**
  * The float64 reference back end, holding on to the buffer of per-token losses the model last
@@ -81,42 +80,9 @@ const BATCH: TokenBatch = {
   weights: Float32Array.from([1, 0.5, 0, 1, 1, 0, 0, 1, 1, 1, 0, 0]),
 };
 
-function normals(random: Random, length: number, scale: number, offset = 0): Float32Array {
-  return Float32Array.from({ length }, () => offset + scale * random.normal());
-}
-
-/** Base weights large enough that every gradient is well above the rounding of the loss. */
-function randomWeights(config: ModelConfig, seed: number): Map<string, HostTensor> {
-  const random = Random.fromSeed(seed);
-  const weights = new Map<string, HostTensor>();
-  for (const { name, shape } of baseParameterShapes(config)) {
-    const size = shape.reduce((a, b) => a * b, 1);
-    const data = name.endsWith('norm.weight')
-      ? normals(random, size, 0.2, 1)
-      : name === 'model.embed_tokens.weight'
-        ? normals(random, size, 1)
-        : normals(random, size, 0.5);
-    weights.set(name, { shape, data });
-  }
-  return weights;
-}
-
-/** LoRA's A and B, both random (B non-zero, unlike PEFT's initialisation), so every path carries gradient. */
-function randomAdapter(config: ModelConfig, method: TrainingMethod, seed: number): Map<string, HostTensor> {
-  const random = Random.fromSeed(seed);
-  return new Map(
-    loraParameterShapes(config, method).map(({ name, shape }) => [
-      name,
-      {
-        shape,
-        data: normals(
-          random,
-          shape.reduce((a, b) => a * b, 1),
-          0.5,
-        ),
-      },
-    ]),
-  );
+/** Base weights' standard deviation: large enough that every gradient is well above the loss's rounding. */
+function weightScale(name: string): number {
+  return name.endsWith('norm.weight') ? 0.2 : name === 'model.embed_tokens.weight' ? 1 : 0.5;
 }
 
 interface Setup {
@@ -130,8 +96,9 @@ interface Setup {
 function build(setup: Setup) {
   const backend = new LossRecordingBackend();
   const model = LlamaModel.create(backend, setup.config, setup.method, {
-    weights: randomWeights(setup.config, 1),
-    adapter: setup.adapter ? randomAdapter(setup.config, setup.method, 2) : undefined,
+    weights: randomWeights(setup.config, 1, weightScale),
+    // B is random too, so every LoRA path carries gradient.
+    adapter: setup.adapter ? randomAdapter(setup.config, setup.method, 2, 0.5) : undefined,
     random: Random.fromSeed(3),
   });
   const forwardOptions = setup.forwardOptions ?? (() => ({}));

@@ -15,6 +15,7 @@ import {
   readSafetensorsHeader,
   writeSafetensors,
 } from '../../../trainer/src/model/safetensors';
+import { bits, failure } from '../../helpers/trainer/assertions';
 import { createTinyModel, writeRawSafetensors } from '../../helpers/trainer/tiny-model';
 
 let root: string;
@@ -33,10 +34,6 @@ function freshDir(): string {
   return join(root, `case-${counter}`);
 }
 
-function bitsOf(data: Float32Array): number[] {
-  return [...new Uint32Array(data.buffer, data.byteOffset, data.length)];
-}
-
 function expectSameTensors(
   actual: ReadonlyMap<string, HostTensor>,
   expected: ReadonlyMap<string, HostTensor>,
@@ -44,17 +41,8 @@ function expectSameTensors(
   expect([...actual.keys()]).toEqual([...expected.keys()]);
   for (const [name, tensor] of expected) {
     expect(actual.get(name)?.shape).toEqual(tensor.shape);
-    expect(bitsOf(actual.get(name)?.data as Float32Array)).toEqual(bitsOf(tensor.data));
+    expect(bits(actual.get(name)?.data as Float32Array)).toEqual(bits(tensor.data));
   }
-}
-
-async function failure(promise: Promise<unknown>): Promise<ModelFileError> {
-  return promise.then(
-    () => {
-      throw new Error('expected the call to fail');
-    },
-    (caught: unknown) => caught as ModelFileError,
-  );
 }
 
 /** One layer, vocabulary 16, hidden 8, two heads of 4 sharing one key/value head, intermediate 16. */
@@ -175,8 +163,8 @@ describe('loadHfWeights', () => {
 
     // Assess
     for (const [name, tensor] of model.tensors) {
-      const bits = bitsOf(loaded.get(name)?.data as Float32Array);
-      expect(bits.every((value) => (value & 0xffff) === 0)).toBe(true);
+      const patterns = bits(loaded.get(name)?.data as Float32Array);
+      expect(patterns.every((value) => (value & 0xffff) === 0)).toBe(true);
       const values = loaded.get(name)?.data as Float32Array;
       for (let i = 0; i < values.length; i++) {
         expect(Math.abs((values[i] as number) - (tensor.data[i] as number))).toBeLessThanOrEqual(
@@ -212,7 +200,7 @@ describe('loadHfWeights', () => {
     await writeSafetensors(join(model.dir, 'model.safetensors'), partial);
 
     // Act
-    const error = await failure(loadHfWeights(model.dir, model.config));
+    const error = await failure<ModelFileError>(loadHfWeights(model.dir, model.config));
 
     // Assess
     expect(error).toBeInstanceOf(MalformedModelFileError);

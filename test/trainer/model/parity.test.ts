@@ -8,19 +8,9 @@ import { loadHfWeights } from '../../../trainer/src/model/hf-weights';
 import { LlamaModel } from '../../../trainer/src/model/llama';
 import type { TrainingMethod } from '../../../trainer/src/model/method';
 import { type HostTensor, readSafetensors } from '../../../trainer/src/model/safetensors';
+import { relativeError } from '../../helpers/trainer/assertions';
 
 const FIXTURES = join(__dirname, '../fixtures/parity');
-
-/** max |actual - expected| / max |expected|: robust to entries near zero, as the fixtures' README explains. */
-function relativeError(actual: ArrayLike<number>, expected: ArrayLike<number>): number {
-  let difference = 0;
-  let scale = 0;
-  for (let i = 0; i < expected.length; i++) {
-    difference = Math.max(difference, Math.abs(actual[i]! - expected[i]!));
-    scale = Math.max(scale, Math.abs(expected[i]!));
-  }
-  return difference / scale;
-}
 
 async function loadCase(name: string) {
   const dir = join(FIXTURES, name);

@@ -5,7 +5,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { EngineError } from '../../../trainer/src/engine/errors';
 import { Random } from '../../../trainer/src/engine/random';
 import { ReferenceBackend } from '../../../trainer/src/engine/reference';
-import { type ModelConfig, parseModelConfig, readModelConfig } from '../../../trainer/src/model/config';
+import { type ModelConfig, readModelConfig } from '../../../trainer/src/model/config';
 import {
   MalformedModelFileError,
   type ModelFileError,
@@ -26,23 +26,11 @@ import {
   readSafetensorsHeader,
   writeSafetensors,
 } from '../../../trainer/src/model/safetensors';
-import { baseParameterShapes } from '../../../trainer/src/model/structure';
+import { bits, failure, relativeError } from '../../helpers/trainer/assertions';
+import { randomWeights, tinyLlamaConfig } from '../../helpers/trainer/weights';
 
 // C 16, I 24, NH 4, NKV 2, HD 4: q_proj (16, 16), k_proj and v_proj (8, 16), down_proj (16, 24).
-const CONFIG: ModelConfig = parseModelConfig({
-  architectures: ['LlamaForCausalLM'],
-  model_type: 'llama',
-  vocab_size: 32,
-  hidden_size: 16,
-  intermediate_size: 24,
-  num_hidden_layers: 2,
-  num_attention_heads: 4,
-  num_key_value_heads: 2,
-  rms_norm_eps: 1e-5,
-  rope_theta: 10000,
-  max_position_embeddings: 64,
-  tie_word_embeddings: false,
-});
+const CONFIG: ModelConfig = tinyLlamaConfig({ tie_word_embeddings: false });
 
 const LORA: LoraMethod = {
   kind: 'lora',
@@ -58,21 +46,6 @@ const BATCH = {
   tokens: Int32Array.from([3, 17, 9, 30, 1, 4, 4, 22, 8, 15]),
   positions: Int32Array.from([0, 1, 2, 3, 4, 0, 1, 2, 0, 1]),
 };
-
-/** Normal weights (norms around 1) drawn from a seeded generator, by Hugging Face name. */
-function randomWeights(config: ModelConfig, seed: number): Map<string, HostTensor> {
-  const random = Random.fromSeed(seed);
-  const weights = new Map<string, HostTensor>();
-  for (const { name, shape } of baseParameterShapes(config)) {
-    const offset = name.endsWith('norm.weight') ? 1 : 0;
-    const data = Float32Array.from(
-      { length: shape.reduce((a, b) => a * b, 1) },
-      () => offset + 0.2 * random.normal(),
-    );
-    weights.set(name, { shape, data });
-  }
-  return weights;
-}
 
 /** A LoRA model whose B is no longer zero, as after some training. */
 async function trainedLoraModel(method: LoraMethod, weights: Map<string, HostTensor>) {
@@ -92,29 +65,6 @@ async function trainedLoraModel(method: LoraMethod, weights: Map<string, HostTen
 async function logitsOf(model: LlamaModel): Promise<Float32Array> {
   model.forward(BATCH);
   return model.logits();
-}
-
-async function failure(promise: Promise<unknown>): Promise<Error> {
-  try {
-    await promise;
-  } catch (error) {
-    return error as Error;
-  }
-  throw new Error('expected a rejection');
-}
-
-function bits(data: Float32Array): Uint32Array {
-  return new Uint32Array(data.buffer, data.byteOffset, data.length);
-}
-
-function relativeError(actual: ArrayLike<number>, expected: ArrayLike<number>): number {
-  let difference = 0;
-  let scale = 0;
-  for (let i = 0; i < expected.length; i++) {
-    difference = Math.max(difference, Math.abs(actual[i]! - expected[i]!));
-    scale = Math.max(scale, Math.abs(expected[i]!));
-  }
-  return difference / scale;
 }
 
 let dir: string;

@@ -2,13 +2,14 @@ import { mkdir, mkdtemp, readdir, readFile, rm, stat, truncate, writeFile } from
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { MalformedModelFileError, type ModelFileError } from '../../../trainer/src/model/errors';
+import { MalformedModelFileError } from '../../../trainer/src/model/errors';
 import {
   type HostTensor,
   readSafetensors,
   readSafetensorsHeader,
   writeSafetensors,
 } from '../../../trainer/src/model/safetensors';
+import { bits, failure } from '../../helpers/trainer/assertions';
 import { writeRawSafetensors } from '../../helpers/trainer/tiny-model';
 
 let root: string;
@@ -34,27 +35,12 @@ function tensor(shape: number[], values: number[]): HostTensor {
   return { shape, data: Float32Array.from(values) };
 }
 
-function bitsOf(data: Float32Array): number[] {
-  return [...new Uint32Array(data.buffer, data.byteOffset, data.length)];
-}
-
 function float32FromBits(bits: number): number {
   return new Float32Array(new Uint32Array([bits]).buffer)[0] as number;
 }
 
 function uint16Bytes(patterns: number[]): Buffer {
   return Buffer.from(Uint16Array.from(patterns).buffer);
-}
-
-async function failure(promise: Promise<unknown>): Promise<ModelFileError> {
-  const error = await promise.then(
-    () => {
-      throw new Error('expected the call to fail');
-    },
-    (caught: unknown) => caught,
-  );
-  expect(error).toBeInstanceOf(MalformedModelFileError);
-  return error as ModelFileError;
 }
 
 /** Data section of a file the writer produced: after the 8-byte length and the header. */
@@ -85,7 +71,7 @@ describe('writeSafetensors and readSafetensors', () => {
     expect([...read.keys()].sort()).toEqual(['a.nan', 'e.empty', 'm.scalar', 'z.special']);
     for (const [name, original] of tensors) {
       expect(read.get(name)?.shape).toEqual(original.shape);
-      expect(bitsOf(read.get(name)?.data as Float32Array)).toEqual(bitsOf(original.data));
+      expect(bits(read.get(name)?.data as Float32Array)).toEqual(bits(original.data));
     }
     expect(header.metadata).toEqual({ format: 'pt' });
   });
@@ -158,7 +144,10 @@ describe('writeSafetensors and readSafetensors', () => {
     await writeSafetensors(file, new Map([['a', tensor([1], [1])]]));
 
     // Act
-    const error = await failure(readSafetensors(file, { names: new Set(['a', 'model.norm.weight']) }));
+    const error = await failure(
+      readSafetensors(file, { names: new Set(['a', 'model.norm.weight']) }),
+      MalformedModelFileError,
+    );
 
     // Assess
     expect(error.message).toBe('model.safetensors: tensor "model.norm.weight" is missing');
@@ -314,7 +303,7 @@ describe('reading F16 and BF16', () => {
       Infinity,
       -Infinity,
     ]);
-    expect(bitsOf(data.subarray(11))).toEqual([0x7fc00000, 0xffc02000]);
+    expect([...bits(data.subarray(11))]).toEqual([0x7fc00000, 0xffc02000]);
   });
 
   it('upcasts BF16 exactly: the high half of the fp32 bits', async () => {
@@ -342,7 +331,7 @@ describe('reading F16 and BF16', () => {
       -Infinity,
     ]);
     expect(Object.is(read.data[2], -0)).toBe(true);
-    expect(bitsOf(read.data)).toEqual(patterns.map((bits) => bits * 65536));
+    expect([...bits(read.data)]).toEqual(patterns.map((pattern) => pattern * 65536));
   });
 
   it('reads back what it wrote as F16 and BF16 unchanged where the values are representable', async () => {
@@ -409,7 +398,7 @@ describe('malformed safetensors files', () => {
     await truncate(file, size - 4);
 
     // Act
-    const error = await failure(readSafetensors(file));
+    const error = await failure(readSafetensors(file), MalformedModelFileError);
 
     // Assess
     expect(error.message).toBe(
@@ -424,7 +413,7 @@ describe('malformed safetensors files', () => {
     await writeFile(file, Buffer.from([1, 2, 3]));
 
     // Act
-    const error = await failure(readSafetensorsHeader(file));
+    const error = await failure(readSafetensorsHeader(file), MalformedModelFileError);
 
     // Assess
     expect(error.message).toBe(
@@ -438,7 +427,7 @@ describe('malformed safetensors files', () => {
     await writeRawSafetensors(file, '{"a":', undefined, 64);
 
     // Act
-    const error = await failure(readSafetensors(file));
+    const error = await failure(readSafetensors(file), MalformedModelFileError);
 
     // Assess
     expect(error.message).toBe(
@@ -452,7 +441,7 @@ describe('malformed safetensors files', () => {
     await writeRawSafetensors(file, '{}', undefined, 2 ** 40);
 
     // Act
-    const error = await failure(readSafetensors(file));
+    const error = await failure(readSafetensors(file), MalformedModelFileError);
 
     // Assess
     expect(error.message).toBe(
@@ -466,7 +455,7 @@ describe('malformed safetensors files', () => {
     await writeRawSafetensors(file, 'not json');
 
     // Act
-    const error = await failure(readSafetensors(file));
+    const error = await failure(readSafetensors(file), MalformedModelFileError);
 
     // Assess
     expect(error.message).toBe('model.safetensors: header is not a JSON object: it starts with "not json"');
@@ -485,7 +474,7 @@ describe('malformed safetensors files', () => {
     );
 
     // Act
-    const error = await failure(readSafetensors(file));
+    const error = await failure(readSafetensors(file), MalformedModelFileError);
     const others = await readSafetensors(file, { names: new Set(['w']) });
 
     // Assess
@@ -504,7 +493,7 @@ describe('malformed safetensors files', () => {
     );
 
     // Act
-    const error = await failure(readSafetensorsHeader(file));
+    const error = await failure(readSafetensorsHeader(file), MalformedModelFileError);
 
     // Assess
     expect(error.message).toBe(
@@ -519,7 +508,7 @@ describe('malformed safetensors files', () => {
     await writeRawSafetensors(file, { w: { dtype: 'F32', shape: [-1], data_offsets: [0, 0] } });
 
     // Act
-    const error = await failure(readSafetensorsHeader(file));
+    const error = await failure(readSafetensorsHeader(file), MalformedModelFileError);
 
     // Assess
     expect(error.message).toBe(
@@ -537,7 +526,7 @@ describe('malformed safetensors files', () => {
     );
 
     // Act
-    const error = await failure(readSafetensorsHeader(file));
+    const error = await failure(readSafetensorsHeader(file), MalformedModelFileError);
 
     // Assess
     expect(error.message).toBe(
@@ -551,7 +540,7 @@ describe('malformed safetensors files', () => {
     await writeRawSafetensors(file, { __metadata__: { step: 3 } });
 
     // Act
-    const error = await failure(readSafetensorsHeader(file));
+    const error = await failure(readSafetensorsHeader(file), MalformedModelFileError);
 
     // Assess
     expect(error.message).toBe('model.safetensors: "__metadata__" must map names to strings');
@@ -562,7 +551,10 @@ describe('malformed safetensors files', () => {
     const dir = await freshDir();
 
     // Act
-    const error = await failure(readSafetensors(join(dir, 'model-00001-of-00002.safetensors')));
+    const error = await failure(
+      readSafetensors(join(dir, 'model-00001-of-00002.safetensors')),
+      MalformedModelFileError,
+    );
 
     // Assess
     expect(error.message).toBe(`model-00001-of-00002.safetensors: not found in ${dir}`);

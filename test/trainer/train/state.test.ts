@@ -6,12 +6,11 @@ import type { DeviceBuffer } from '../../../trainer/src/engine/backend';
 import { EngineError } from '../../../trainer/src/engine/errors';
 import { Random } from '../../../trainer/src/engine/random';
 import { ReferenceBackend } from '../../../trainer/src/engine/reference';
-import { type ModelConfig, parseModelConfig } from '../../../trainer/src/model/config';
+import type { ModelConfig } from '../../../trainer/src/model/config';
 import { MalformedModelFileError } from '../../../trainer/src/model/errors';
 import { LlamaModel } from '../../../trainer/src/model/llama';
 import type { TrainingMethod } from '../../../trainer/src/model/method';
-import { type HostTensor, readSafetensorsHeader } from '../../../trainer/src/model/safetensors';
-import { baseParameterShapes } from '../../../trainer/src/model/structure';
+import { readSafetensorsHeader } from '../../../trainer/src/model/safetensors';
 import {
   loadTrainingState,
   type OptimizerMoments,
@@ -19,24 +18,10 @@ import {
   saveTrainingState,
   type TrainingProgress,
 } from '../../../trainer/src/train/state';
+import { bits, failure } from '../../helpers/trainer/assertions';
+import { randomWeights, tinyLlamaConfig } from '../../helpers/trainer/weights';
 
-function tinyConfig(numLayers: number): ModelConfig {
-  return parseModelConfig({
-    architectures: ['LlamaForCausalLM'],
-    model_type: 'llama',
-    vocab_size: 32,
-    hidden_size: 16,
-    intermediate_size: 24,
-    num_hidden_layers: numLayers,
-    num_attention_heads: 4,
-    num_key_value_heads: 2,
-    rms_norm_eps: 1e-5,
-    rope_theta: 10000,
-    max_position_embeddings: 64,
-  });
-}
-
-const CONFIG = tinyConfig(2);
+const CONFIG = tinyLlamaConfig();
 const LORA: TrainingMethod = {
   kind: 'lora',
   rank: 2,
@@ -53,20 +38,6 @@ const BATCHES = [0, 1, 2, 3].map((index) => ({
   targets: Int32Array.from({ length: 8 }, (_, i) => (5 * i + index + 2) % 32),
   weights: Float32Array.from([0, 1, 1, 1, 0, 0, 1, 1]),
 }));
-
-function randomWeights(config: ModelConfig, seed: number): Map<string, HostTensor> {
-  const random = Random.fromSeed(seed);
-  const weights = new Map<string, HostTensor>();
-  for (const { name, shape } of baseParameterShapes(config)) {
-    const offset = name.endsWith('norm.weight') ? 1 : 0;
-    const data = Float32Array.from(
-      { length: shape.reduce((a, b) => a * b, 1) },
-      () => offset + 0.2 * random.normal(),
-    );
-    weights.set(name, { shape, data });
-  }
-  return weights;
-}
 
 /** A model (LoRA's A drawn from `seed`) with zeroed AdamW moments beside it. */
 function modelWithMoments(method: TrainingMethod, seed: number, config = CONFIG) {
@@ -109,17 +80,9 @@ async function trainStep(
   return totals.loss;
 }
 
+/** The bit patterns of a float32 buffer's contents. */
 async function bitsOf(backend: ReferenceBackend, buffer: DeviceBuffer): Promise<Uint32Array> {
-  return new Uint32Array(((await backend.read(buffer)) as Float32Array).buffer);
-}
-
-async function failure(promise: Promise<unknown>): Promise<Error> {
-  try {
-    await promise;
-  } catch (error) {
-    return error as Error;
-  }
-  throw new Error('expected a rejection');
+  return bits((await backend.read(buffer)) as Float32Array);
 }
 
 const PROGRESS: TrainingProgress = {
@@ -269,13 +232,13 @@ describe('saveTrainingState and loadTrainingState', () => {
     [
       'more layers',
       LORA,
-      tinyConfig(3),
+      tinyLlamaConfig({ num_hidden_layers: 3 }),
       'training_state.safetensors: trainable parameter 8 is missing, expected "model.layers.2.self_attn.q_proj.lora_A.weight": the saved state has 8, the model 12',
     ],
     [
       'fewer layers',
       LORA,
-      tinyConfig(1),
+      tinyLlamaConfig({ num_hidden_layers: 1 }),
       'training_state.safetensors: trainable parameter 4 is "model.layers.1.self_attn.q_proj.lora_A.weight", expected none: the saved state has 8, the model 4',
     ],
     [

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { AttentionShape } from '../../../../trainer/src/engine/backend';
 import { Random } from '../../../../trainer/src/engine/random';
 import { ReferenceBackend } from '../../../../trainer/src/engine/reference';
+import { expectClose } from '../../../helpers/trainer/assertions';
 import { bufferFrom, randomValues } from '../../../helpers/trainer/gradient-check';
 
 interface Inputs {
@@ -80,16 +81,6 @@ function randomInputs(seed: number, shape: AttentionShape, start: number[], end:
   };
 }
 
-function expectClose(actual: ArrayLike<number>, expected: ArrayLike<number>, tolerance = 1e-13): void {
-  expect(actual.length).toBe(expected.length);
-  for (let i = 0; i < expected.length; i++) {
-    expect(
-      Math.abs(actual[i]! - expected[i]!),
-      `entry ${i}: ${actual[i]} vs ${expected[i]}`,
-    ).toBeLessThanOrEqual(tolerance);
-  }
-}
-
 describe('reference attention forward', () => {
   it('matches a hand-computed causal example', () => {
     // Prepare: HD = 2, so scores are q.k / sqrt(2). Query 0 sees key 0 alone; query 1 scores key 0
@@ -132,6 +123,7 @@ describe('reference attention forward', () => {
     expectClose(
       lse,
       [1, 3, 6, 8].map((score) => score / Math.SQRT2),
+      1e-13,
     );
   });
 
@@ -146,8 +138,8 @@ describe('reference attention forward', () => {
 
     // Assess
     const expected = naiveAttention(inputs, shape);
-    expectClose(actual.out, expected.out);
-    expectClose(actual.lse, expected.lse);
+    expectClose(actual.out, expected.out, 1e-13);
+    expectClose(actual.lse, expected.lse, 1e-13);
   });
 
   it('keeps packed sequences apart: each attends as if it were alone', () => {
@@ -173,12 +165,13 @@ describe('reference attention forward', () => {
     // Assess
     expectClose(together.out, [...first.out, ...second.out], 1e-14);
     for (let h = 0; h < NH; h++) {
-      expectClose(together.lse.slice(h * 5, h * 5 + 5), [
-        ...first.lse.slice(h * 3, h * 3 + 3),
-        ...second.lse.slice(h * 2, h * 2 + 2),
-      ]);
+      expectClose(
+        together.lse.slice(h * 5, h * 5 + 5),
+        [...first.lse.slice(h * 3, h * 3 + 3), ...second.lse.slice(h * 2, h * 2 + 2)],
+        1e-13,
+      );
     }
-    expectClose(together.out, naiveAttention(packed, packedShape).out);
+    expectClose(together.out, naiveAttention(packed, packedShape).out, 1e-13);
   });
 
   it('gives zeros (and a zero logSumExp) to a query whose window is empty', () => {
@@ -204,7 +197,7 @@ describe('reference attention forward', () => {
     const actual = Array.from(backend.elements(out));
     expect(actual.slice(8, 16)).toEqual([0, 0, 0, 0, 0, 0, 0, 0]);
     expect([1, 4, 7, 10].map((i) => backend.elements(lse)[i])).toEqual([0, 0, 0, 0]);
-    expectClose(actual, naiveAttention(inputs, shape).out);
+    expectClose(actual, naiveAttention(inputs, shape).out, 1e-13);
   });
 
   it('decodes over a larger key cache, reading only the slots its window names', () => {
@@ -228,7 +221,7 @@ describe('reference attention forward', () => {
     const expected = runForward(backend, trimmed, { ...shape, keys: 5 });
     expect(actual.out).toEqual(expected.out);
     expect(actual.lse).toEqual(expected.lse);
-    expectClose(actual.out, naiveAttention(inputs, shape).out);
+    expectClose(actual.out, naiveAttention(inputs, shape).out, 1e-13);
   });
 });
 

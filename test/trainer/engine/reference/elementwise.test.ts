@@ -1,16 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ReferenceBackend } from '../../../../trainer/src/engine/reference';
+import { expectClose } from '../../../helpers/trainer/assertions';
 import { bufferFrom } from '../../../helpers/trainer/gradient-check';
-
-function expectClose(actual: ArrayLike<number>, expected: readonly number[], tolerance = 1e-14): void {
-  expect(actual.length).toBe(expected.length);
-  for (let i = 0; i < expected.length; i++) {
-    expect(
-      Math.abs(actual[i]! - expected[i]!),
-      `entry ${i}: ${actual[i]} vs ${expected[i]}`,
-    ).toBeLessThanOrEqual(tolerance);
-  }
-}
 
 describe('reference bias kernels', () => {
   it('addRowVector adds the vector to every row', () => {

@@ -1,17 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { Random } from '../../../../trainer/src/engine/random';
 import { ReferenceBackend } from '../../../../trainer/src/engine/reference';
+import { expectClose } from '../../../helpers/trainer/assertions';
 import { bufferFrom, randomValues } from '../../../helpers/trainer/gradient-check';
-
-function expectClose(actual: ArrayLike<number>, expected: ArrayLike<number>, tolerance = 1e-14): void {
-  expect(actual.length).toBe(expected.length);
-  for (let i = 0; i < expected.length; i++) {
-    expect(
-      Math.abs(actual[i]! - expected[i]!),
-      `entry ${i}: ${actual[i]} vs ${expected[i]}`,
-    ).toBeLessThanOrEqual(tolerance);
-  }
-}
 
 /** softmax of each row of x (rows, vocab), straight from exp / sum exp. */
 function softmax(x: ArrayLike<number>, rows: number, vocab: number): number[] {

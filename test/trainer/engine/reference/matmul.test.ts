@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { Random } from '../../../../trainer/src/engine/random';
 import { ReferenceBackend } from '../../../../trainer/src/engine/reference';
+import { expectClose } from '../../../helpers/trainer/assertions';
 import { bufferFrom, randomValues } from '../../../helpers/trainer/gradient-check';
 
 /** A (rows, cols) row-major matrix stored as its transpose (cols, rows). */
@@ -21,13 +22,6 @@ function naiveProduct(a: ArrayLike<number>, b: ArrayLike<number>, m: number, n: 
     }
   }
   return out;
-}
-
-function expectClose(actual: ArrayLike<number>, expected: ArrayLike<number>, tolerance = 1e-12): void {
-  expect(actual.length).toBe(expected.length);
-  for (let i = 0; i < expected.length; i++) {
-    expect(Math.abs(actual[i]! - expected[i]!), `entry ${i}`).toBeLessThanOrEqual(tolerance);
-  }
 }
 
 describe('reference matmul', () => {
@@ -73,7 +67,7 @@ describe('reference matmul', () => {
       backend.matmul(out, a, b, { m, n, k }, { transA, transB });
 
       // Assess
-      expectClose(backend.elements(out), naiveProduct(logicalA, logicalB, m, n, k));
+      expectClose(backend.elements(out), naiveProduct(logicalA, logicalB, m, n, k), 1e-12);
     });
 
     it('adds alpha times the product into out with accumulate', () => {
@@ -96,6 +90,7 @@ describe('reference matmul', () => {
       expectClose(
         backend.elements(out),
         product.map((value, i) => before[i]! - 0.75 * value),
+        1e-12,
       );
     });
   });

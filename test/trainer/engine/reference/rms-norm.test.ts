@@ -1,17 +1,8 @@
-import { describe, expect, it } from 'vitest';
+import { describe, it } from 'vitest';
 import { Random } from '../../../../trainer/src/engine/random';
 import { ReferenceBackend } from '../../../../trainer/src/engine/reference';
+import { expectClose } from '../../../helpers/trainer/assertions';
 import { bufferFrom, randomValues } from '../../../helpers/trainer/gradient-check';
-
-function expectClose(actual: ArrayLike<number>, expected: ArrayLike<number>, tolerance = 1e-14): void {
-  expect(actual.length).toBe(expected.length);
-  for (let i = 0; i < expected.length; i++) {
-    expect(
-      Math.abs(actual[i]! - expected[i]!),
-      `entry ${i}: ${actual[i]} vs ${expected[i]}`,
-    ).toBeLessThanOrEqual(tolerance);
-  }
-}
 
 describe('reference RMSNorm', () => {
   // x (2, 2) = [[3, 4], [0, -1]], weight (2) = [1, 2], eps 1e-5. Expected values from PyTorch

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { Random } from '../../../../trainer/src/engine/random';
 import { ReferenceBackend } from '../../../../trainer/src/engine/reference';
+import { expectClose } from '../../../helpers/trainer/assertions';
 import { bufferFrom, randomValues } from '../../../helpers/trainer/gradient-check';
 
 /** cos and sin tables (P, HD/2) with inv_freq[i] = theta^(-2i / HD). */
@@ -15,16 +16,6 @@ function tables(positions: number, headDim: number, theta = 10000): { cos: numbe
     }
   }
   return { cos, sin };
-}
-
-function expectClose(actual: ArrayLike<number>, expected: ArrayLike<number>, tolerance = 1e-14): void {
-  expect(actual.length).toBe(expected.length);
-  for (let i = 0; i < expected.length; i++) {
-    expect(
-      Math.abs(actual[i]! - expected[i]!),
-      `entry ${i}: ${actual[i]} vs ${expected[i]}`,
-    ).toBeLessThanOrEqual(tolerance);
-  }
 }
 
 describe('reference RoPE', () => {
