@@ -289,6 +289,29 @@ describe('whet train', () => {
     await expect(readdir(out)).rejects.toThrow(/ENOENT/);
   }, 60_000);
 
+  it('refuses an unknown back end and a sequence length beyond the model, naming them', async () => {
+    // Prepare
+    const base = ['train', '--model', modelDir, '--train', join(scratch, 'train.jsonl')];
+
+    // Act
+    const backend = await whet(
+      [...base, '--out', join(scratch, 'b'), '--backend', 'nope'],
+      isolatedEnv(scratch),
+    );
+    const length = await whet(
+      [...base, '--out', join(scratch, 'l'), '--max-seq-len', '100000'],
+      isolatedEnv(scratch),
+    );
+
+    // Assess
+    expect(backend.code).toBe(1);
+    expect(backend.stderr.trim()).toBe('no back end named "nope"; available: reference');
+    expect(length.code).toBe(1);
+    expect(length.stderr.trim()).toBe(
+      "a maximum sequence length of 100000 is longer than the model's max_position_embeddings (128)",
+    );
+  }, 60_000);
+
   it('refuses partial training without layers or modules', async () => {
     const run = await whet(
       [

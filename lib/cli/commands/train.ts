@@ -22,7 +22,7 @@ interface TrainCommandOptions {
   readonly modules?: string[];
   readonly adapter?: string;
   readonly merge: boolean;
-  readonly maxSeqLen: number;
+  readonly maxSeqLen?: number;
   readonly seed: number;
   readonly backend: string;
   readonly json: boolean;
@@ -97,7 +97,11 @@ export function registerTrainCommand(program: Command): void {
     .option('--modules <list>', 'partial: modules that train, e.g. mlp,norm', list(String))
     .option('--adapter <dir>', 'a PEFT LoRA adapter to continue training (its rank, alpha and modules apply)')
     .option('--merge', 'also write the LoRA-merged model to OUT/merged', false)
-    .option('--max-seq-len <n>', 'longest example in tokens; longer ones are cut', integer(2), 2048)
+    .option(
+      '--max-seq-len <n>',
+      'longest example in tokens; longer ones are cut (default: 2048, or less if the model is shorter)',
+      integer(2),
+    )
     .option('--seed <n>', 'data order, LoRA initialisation and dropout', integer(0), 42)
     .option('--backend <name>', 'kernel back end', 'reference')
     .option('--json', 'print only the summary, as JSON', false)

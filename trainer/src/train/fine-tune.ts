@@ -15,6 +15,8 @@ import { type Evaluation, evaluate } from './evaluate';
 import type { TokenizedExample } from './examples';
 import { DEFAULT_TRAINING, type StepReport, TrainingRun, type TrainingSettings } from './run';
 
+const DEFAULT_MAX_SEQ_LEN = 2048;
+
 export interface FineTuneOptions {
   /** A Hugging Face model directory: config.json, safetensors, tokenizer files. */
   readonly modelDir: string;
@@ -25,7 +27,8 @@ export interface FineTuneOptions {
   /** A PEFT adapter to continue training; its rank, alpha and modules replace the method's. */
   readonly adapterDir?: string;
   readonly training?: Partial<Omit<TrainingSettings, 'padToken'>>;
-  readonly maxSeqLen: number;
+  /** Longest example kept, in tokens; default the smaller of 2048 and the model's max_position_embeddings. */
+  readonly maxSeqLen?: number;
   readonly backend?: string;
   /** Also write the LoRA-merged model, in Hugging Face layout, to `{outDir}/merged`. */
   readonly merge?: boolean;
@@ -68,11 +71,19 @@ export async function fineTune(
   hooks: FineTuneHooks = {},
 ): Promise<FineTuneSummary> {
   const started = performance.now();
+  const backend = createBackend(options.backend);
   const config = await readModelConfig(options.modelDir);
+  const maxSeqLen = options.maxSeqLen ?? Math.min(DEFAULT_MAX_SEQ_LEN, config.maxPositionEmbeddings);
+  if (maxSeqLen > config.maxPositionEmbeddings) {
+    throw new TrainingConfigError(
+      'maxSeqLen',
+      `a maximum sequence length of ${maxSeqLen} is longer than the model's max_position_embeddings (${config.maxPositionEmbeddings})`,
+    );
+  }
   const tokenizer = await loadTokenizer(options.modelDir);
-  const train = await tokenize(options.trainFile, tokenizer, options.maxSeqLen, hooks);
+  const train = await tokenize(options.trainFile, tokenizer, maxSeqLen, hooks);
   const validation = options.validationFile
-    ? await tokenize(options.validationFile, tokenizer, options.maxSeqLen, hooks)
+    ? await tokenize(options.validationFile, tokenizer, maxSeqLen, hooks)
     : null;
   const adapter = options.adapterDir ? await readLoraAdapter(options.adapterDir, config) : undefined;
   const method = adapter ? adapter.method : options.method;
@@ -81,7 +92,6 @@ export async function fineTune(
     ...options.training,
     padToken: tokenizer.padTokenId,
   };
-  const backend = createBackend(options.backend);
   const model = LlamaModel.create(backend, config, method, {
     weights: await loadHfWeights(options.modelDir, config),
     adapter: adapter?.tensors,
