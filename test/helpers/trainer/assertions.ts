@@ -1,6 +1,8 @@
 /** What the trainer tests compare: values within a tolerance, relative errors, bit patterns, rejections. */
 import { expect } from 'vitest';
 
+export { largestDifference, relativeError } from './numeric';
+
 /** Asserts equal lengths and |actual - expected| <= `tolerance` entry by entry, naming an entry off. */
 export function expectClose(actual: ArrayLike<number>, expected: ArrayLike<number>, tolerance = 1e-14): void {
   expect(actual.length).toBe(expected.length);
@@ -10,27 +12,6 @@ export function expectClose(actual: ArrayLike<number>, expected: ArrayLike<numbe
       `entry ${i}: ${actual[i]} vs ${expected[i]}`,
     ).toBeLessThanOrEqual(tolerance);
   }
-}
-
-/** max |actual - expected| over `expected`'s entries; NaN when either has a NaN or `actual` runs short. */
-export function largestDifference(actual: ArrayLike<number>, expected: ArrayLike<number>): number {
-  let largest = 0;
-  for (let i = 0; i < expected.length; i++) {
-    largest = Math.max(largest, Math.abs((actual[i] ?? Number.NaN) - (expected[i] ?? Number.NaN)));
-  }
-  return largest;
-}
-
-/** max |value|. */
-function largestMagnitude(values: ArrayLike<number>): number {
-  let largest = 0;
-  for (let i = 0; i < values.length; i++) largest = Math.max(largest, Math.abs(values[i] ?? Number.NaN));
-  return largest;
-}
-
-/** max |actual - expected| / max |expected|: entries near zero are judged against the tensor's scale. */
-export function relativeError(actual: ArrayLike<number>, expected: ArrayLike<number>): number {
-  return largestDifference(actual, expected) / largestMagnitude(expected);
 }
 
 /** The float32 values' bit patterns, a view over the same memory: equal bits means equal to the last bit. */
