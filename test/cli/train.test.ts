@@ -305,7 +305,7 @@ describe('whet train', () => {
 
     // Assess
     expect(backend.code).toBe(1);
-    expect(backend.stderr.trim()).toBe('no back end named "nope"; available: reference');
+    expect(backend.stderr.trim()).toBe('no back end named "nope"; available: reference, native');
     expect(length.code).toBe(1);
     expect(length.stderr.trim()).toBe(
       "a maximum sequence length of 100000 is longer than the model's max_position_embeddings (128)",

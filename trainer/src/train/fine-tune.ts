@@ -71,7 +71,7 @@ export async function fineTune(
   hooks: FineTuneHooks = {},
 ): Promise<FineTuneSummary> {
   const started = performance.now();
-  const backend = createBackend(options.backend);
+  const backend = createBackend(options.backend, { onFallback: hooks.onNotice });
   const config = await readModelConfig(options.modelDir);
   const maxSeqLen = options.maxSeqLen ?? Math.min(DEFAULT_MAX_SEQ_LEN, config.maxPositionEmbeddings);
   if (maxSeqLen > config.maxPositionEmbeddings) {
