@@ -1,4 +1,5 @@
 import { Command, InvalidArgumentError } from 'commander';
+import { registerBenchCommands } from './commands/bench';
 import { registerFilesCommands } from './commands/files';
 import { registerJobsCommands } from './commands/jobs';
 import { registerKeysCommands } from './commands/keys';
@@ -42,6 +43,7 @@ export function buildProgram(): Command {
   registerJobsCommands(program);
   registerModelsCommands(program);
   registerTrainCommand(program);
+  registerBenchCommands(program);
 
   return program;
 }

@@ -2,6 +2,9 @@
 // plus the choice of GEMM kernel, which tests force to check the portable fallback too.
 #include <napi.h>
 
+#include <thread>
+
+#include "peak.h"
 #include "sgemm.h"
 
 namespace {
@@ -58,7 +61,24 @@ Napi::Value UseGemmKernel(const Napi::CallbackInfo& info) {
   return GemmKernel(info);
 }
 
+// fmaPeak(milliseconds, threads) -> { gflops, width }
+Napi::Value FmaPeak(const Napi::CallbackInfo& info) {
+  const double milliseconds = info[0].As<Napi::Number>().DoubleValue();
+  const std::size_t threads = info[1].As<Napi::Number>().Uint32Value();
+  const whetstone::PeakMeasurement peak = whetstone::measure_fma_peak(milliseconds, threads == 0 ? 1 : threads);
+  Napi::Object result = Napi::Object::New(info.Env());
+  result.Set("gflops", peak.gflops);
+  result.Set("width", peak.width);
+  return result;
+}
+
+Napi::Value HardwareThreads(const Napi::CallbackInfo& info) {
+  return Napi::Number::New(info.Env(), std::thread::hardware_concurrency());
+}
+
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  exports.Set("fmaPeak", Napi::Function::New(env, FmaPeak));
+  exports.Set("hardwareThreads", Napi::Function::New(env, HardwareThreads));
   exports.Set("sgemm", Napi::Function::New(env, Sgemm));
   exports.Set("gemmKernel", Napi::Function::New(env, GemmKernel));
   exports.Set("useGemmKernel", Napi::Function::New(env, UseGemmKernel));

@@ -17,6 +17,9 @@ export interface NativeAddon {
   ): void;
   /** The GEMM micro-kernel in use: `avx2` or `scalar`. */
   gemmKernel(): string;
+  /** FMA throughput on `threads` threads for about `milliseconds`, at the widest vector width the CPU runs. */
+  fmaPeak(milliseconds: number, threads: number): { gflops: number; width: string };
+  hardwareThreads(): number;
   /** Forces the portable kernel (`scalar`) or returns to the widest the CPU runs (`best`). */
   useGemmKernel(kernel: 'scalar' | 'best'): string;
 }

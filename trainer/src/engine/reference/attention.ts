@@ -42,15 +42,18 @@ export function attentionForward(
           if (scores[j]! > max) max = scores[j]!;
         }
         let sum = 0;
-        for (let j = first; j <= last; j++) sum += Math.exp(scores[j]! - max);
-        const lse = first <= last ? max + Math.log(sum) : 0;
-        logSumExp[(b * NH + h) * T + t] = lse;
+        for (let j = first; j <= last; j++) {
+          scores[j] = Math.exp(scores[j]! - max);
+          sum += scores[j]!;
+        }
+        logSumExp[(b * NH + h) * T + t] = first <= last ? max + Math.log(sum) : 0;
+        // scores now hold exp(score - max); the weights are those over their sum.
         for (let d = 0; d < HD; d++) {
           let value = 0;
           for (let j = first; j <= last; j++) {
-            value += Math.exp(scores[j]! - lse) * v[((b * S + j) * NKV + kvHead) * HD + d]!;
+            value += scores[j]! * v[((b * S + j) * NKV + kvHead) * HD + d]!;
           }
-          out[outBase + d] = value;
+          out[outBase + d] = first <= last ? value / sum : 0;
         }
       }
     }
