@@ -10,7 +10,7 @@ describe('whet bench kernels', () => {
     expect(run.code).toBe(0);
     const lines = run.stdout.trim().split('\n');
     expect(lines).toHaveLength(1);
-    const result = JSON.parse(lines[0]!);
+    const result = JSON.parse(lines[0] ?? '');
     expect(result.fma_width).toMatch(/^(avx2|scalar)$/);
     expect(result.threads).toBeGreaterThanOrEqual(1);
     expect(result.fma_peak_gflops).toBeGreaterThan(0);
