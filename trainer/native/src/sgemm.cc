@@ -5,6 +5,8 @@
 // valid part only.
 #include "sgemm.h"
 
+#include "thread_pool.h"
+
 #include <immintrin.h>
 
 #include <algorithm>
@@ -134,29 +136,51 @@ void sgemm(GemmKernel kernel, const GemmShape& s, const float* a, const float* b
   const std::size_t ldb = s.trans_b ? s.k : s.n;
   if (!s.accumulate) std::fill(c, c + s.m * s.n, 0.0f);
   if (s.m == 0 || s.n == 0 || s.k == 0) return;
-  std::vector<float> packed_a(((MC + MR - 1) / MR) * MR * KC);
+  ThreadPool& pool = ThreadPool::instance();
+  const std::size_t threads = pool.size();
+  // Split rows across threads when there are enough of them (each part at least two register
+  // tiles tall), else columns: a rank-8 LoRA product has 8 rows and thousands of columns.
+  const std::size_t row_parts = std::max<std::size_t>(1, std::min(threads, s.m / (2 * MR)));
   std::vector<float> packed_b(((NC + NR - 1) / NR) * NR * KC);
-  alignas(32) float tile[MR * NR];
   for (std::size_t j0 = 0; j0 < s.n; j0 += NC) {
     const std::size_t nc = std::min(NC, s.n - j0);
+    const std::size_t panels = (nc + NR - 1) / NR;
+    const std::size_t column_parts = std::max<std::size_t>(1, std::min(threads / row_parts, panels));
     for (std::size_t p0 = 0; p0 < s.k; p0 += KC) {
       const std::size_t kc = std::min(KC, s.k - p0);
-      pack_b(b, ldb, s.trans_b, p0, kc, j0, nc, packed_b.data());
-      for (std::size_t i0 = 0; i0 < s.m; i0 += MC) {
-        const std::size_t mc = std::min(MC, s.m - i0);
-        pack_a(a, lda, s.trans_a, i0, mc, p0, kc, packed_a.data());
-        for (std::size_t jr = 0; jr < nc; jr += NR) {
-          const std::size_t cols = std::min(NR, nc - jr);
-          for (std::size_t ir = 0; ir < mc; ir += MR) {
-            const std::size_t rows = std::min(MR, mc - ir);
-            tile_of(kc, packed_a.data() + ir * kc, packed_b.data() + jr * kc, tile);
-            for (std::size_t r = 0; r < rows; ++r) {
-              float* row = c + (i0 + ir + r) * s.n + j0 + jr;
-              for (std::size_t col = 0; col < cols; ++col) row[col] += s.alpha * tile[r * NR + col];
+      parallel_ranges(panels, [&](std::size_t first, std::size_t last) {
+        for (std::size_t panel = first; panel < last; ++panel) {
+          const std::size_t width = std::min(NR, nc - panel * NR);
+          pack_b(b, ldb, s.trans_b, p0, kc, j0 + panel * NR, width, packed_b.data() + panel * NR * kc);
+        }
+      });
+      // Each task owns a block of C's rows and columns, so no two tasks write the same element.
+      pool.run(row_parts * column_parts, [&](std::size_t task) {
+        const std::size_t row_part = task / column_parts;
+        const std::size_t column_part = task % column_parts;
+        const std::size_t row_begin = s.m * row_part / row_parts;
+        const std::size_t row_end = s.m * (row_part + 1) / row_parts;
+        const std::size_t panel_begin = panels * column_part / column_parts;
+        const std::size_t panel_end = panels * (column_part + 1) / column_parts;
+        std::vector<float> packed_a(((MC + MR - 1) / MR) * MR * KC);
+        alignas(32) float tile[MR * NR];
+        for (std::size_t i0 = row_begin; i0 < row_end; i0 += MC) {
+          const std::size_t mc = std::min(MC, row_end - i0);
+          pack_a(a, lda, s.trans_a, i0, mc, p0, kc, packed_a.data());
+          for (std::size_t panel = panel_begin; panel < panel_end; ++panel) {
+            const std::size_t jr = panel * NR;
+            const std::size_t cols = std::min(NR, nc - jr);
+            for (std::size_t ir = 0; ir < mc; ir += MR) {
+              const std::size_t rows = std::min(MR, mc - ir);
+              tile_of(kc, packed_a.data() + ir * kc, packed_b.data() + jr * kc, tile);
+              for (std::size_t r = 0; r < rows; ++r) {
+                float* row = c + (i0 + ir + r) * s.n + j0 + jr;
+                for (std::size_t col = 0; col < cols; ++col) row[col] += s.alpha * tile[r * NR + col];
+              }
             }
           }
         }
-      }
+      });
     }
   }
 }

@@ -1,0 +1,48 @@
+// A persistent pool of worker threads, one per hardware thread (WHETSTONE_THREADS overrides), that
+// kernels split their rows across. Workers sleep between jobs, so a kernel pays a wake-up, not a
+// thread start.
+#pragma once
+
+#include <condition_variable>
+#include <cstddef>
+#include <functional>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+namespace whetstone {
+
+class ThreadPool {
+ public:
+  static ThreadPool& instance();
+
+  // Threads that run a job, the caller included.
+  std::size_t size() const { return workers_.size() + 1; }
+
+  // Runs task(i) for every i in [0, tasks) on the pool and the calling thread; returns when all
+  // have finished. Not reentrant: a task must not call run().
+  void run(std::size_t tasks, const std::function<void(std::size_t)>& task);
+
+  ~ThreadPool();
+
+ private:
+  explicit ThreadPool(std::size_t threads);
+  void work();
+  void drain();
+
+  std::vector<std::thread> workers_;
+  std::mutex mutex_;
+  std::condition_variable wake_;
+  std::condition_variable done_;
+  const std::function<void(std::size_t)>* task_ = nullptr;
+  std::size_t tasks_ = 0;
+  std::size_t next_ = 0;
+  std::size_t finished_ = 0;
+  std::size_t generation_ = 0;
+  bool stopping_ = false;
+};
+
+// Splits [0, count) into at most pool-size contiguous ranges and runs body(begin, end) on each.
+void parallel_ranges(std::size_t count, const std::function<void(std::size_t, std::size_t)>& body);
+
+}  // namespace whetstone
