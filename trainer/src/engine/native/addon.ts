@@ -22,6 +22,138 @@ export interface NativeAddon {
   hardwareThreads(): number;
   /** Forces the portable kernel (`scalar`) or returns to the widest the CPU runs (`best`). */
   useGemmKernel(kernel: 'scalar' | 'best'): string;
+  /**
+   * Forces the portable build of every kernel, GEMM included (`scalar`), or returns all to the widest
+   * the CPU runs (`best`); says which instruction set the elementwise and attention kernels now use.
+   */
+  useKernels(kernels: 'scalar' | 'best'): string;
+
+  // The kernels below mirror the Backend methods of the same names (shapes as there).
+  // The ones that read indices check them all first and return the first out of range, or -1.
+  add(out: Float32Array, a: Float32Array, b: Float32Array): void;
+  multiply(out: Float32Array, a: Float32Array, b: Float32Array, accumulate: boolean): void;
+  axpy(y: Float32Array, x: Float32Array, alpha: number): void;
+  scale(x: Float32Array, factor: number): void;
+  /** out[0] = the sum of x squared, accumulated in double. */
+  sumOfSquares(out: Float32Array, x: Float32Array): void;
+  addRowVector(out: Float32Array, vector: Float32Array, rows: number, cols: number): void;
+  sumRows(sums: Float32Array, x: Float32Array, rows: number, cols: number): void;
+  dropoutMask(mask: Float32Array, probability: number, seed: number): void;
+  embeddingForward(
+    out: Float32Array,
+    table: Float32Array,
+    tokens: Int32Array,
+    count: number,
+    channels: number,
+  ): number;
+  embeddingBackward(
+    dtable: Float32Array,
+    dout: Float32Array,
+    tokens: Int32Array,
+    count: number,
+    channels: number,
+  ): number;
+  rmsNormForward(
+    out: Float32Array,
+    rstd: Float32Array,
+    x: Float32Array,
+    weight: Float32Array,
+    rows: number,
+    cols: number,
+    epsilon: number,
+  ): void;
+  rmsNormBackward(
+    dx: Float32Array,
+    dweight: Float32Array | null,
+    dout: Float32Array,
+    x: Float32Array,
+    weight: Float32Array,
+    rstd: Float32Array,
+    rows: number,
+    cols: number,
+  ): void;
+  /** ropeForward, or ropeBackward when `inverse`. */
+  rope(
+    x: Float32Array,
+    positions: Int32Array,
+    cos: Float32Array,
+    sin: Float32Array,
+    count: number,
+    heads: number,
+    headDim: number,
+    inverse: boolean,
+  ): number;
+  swigluForward(out: Float32Array, gate: Float32Array, up: Float32Array): void;
+  swigluBackward(
+    dgate: Float32Array,
+    dup: Float32Array,
+    dout: Float32Array,
+    gate: Float32Array,
+    up: Float32Array,
+  ): void;
+  crossEntropyForward(
+    losses: Float32Array,
+    logits: Float32Array,
+    targets: Int32Array,
+    rows: number,
+    vocab: number,
+  ): number;
+  crossEntropyBackward(
+    dlogits: Float32Array,
+    logits: Float32Array,
+    targets: Int32Array,
+    weights: Float32Array,
+    scale: number,
+    rows: number,
+    vocab: number,
+  ): number;
+  argmax(out: Int32Array, x: Float32Array, rows: number, cols: number): void;
+  adamw(
+    param: Float32Array,
+    grad: Float32Array,
+    m: Float32Array,
+    v: Float32Array,
+    learningRate: number,
+    beta1: number,
+    beta2: number,
+    epsilon: number,
+    weightDecay: number,
+    step: number,
+  ): void;
+  attentionForward(
+    out: Float32Array,
+    logSumExp: Float32Array,
+    q: Float32Array,
+    k: Float32Array,
+    v: Float32Array,
+    start: Int32Array,
+    end: Int32Array,
+    batch: number,
+    queries: number,
+    keys: number,
+    heads: number,
+    kvHeads: number,
+    headDim: number,
+  ): void;
+  attentionBackward(
+    dq: Float32Array,
+    dk: Float32Array,
+    dv: Float32Array,
+    dout: Float32Array,
+    q: Float32Array,
+    k: Float32Array,
+    v: Float32Array,
+    out: Float32Array,
+    logSumExp: Float32Array,
+    start: Int32Array,
+    end: Int32Array,
+    batch: number,
+    queries: number,
+    keys: number,
+    heads: number,
+    kvHeads: number,
+    headDim: number,
+  ): void;
 }
 
 /** Where `npm ci` (trainer/native/build.js) leaves the compiled addon. */
