@@ -7,7 +7,7 @@ import type {
   MatmulShape,
 } from '../backend';
 import { BufferError } from '../errors';
-import { ReferenceBackend } from '../reference';
+import { attentionSizes, ReferenceBackend } from '../reference';
 import type { NativeAddon } from './addon';
 
 /**
@@ -117,7 +117,7 @@ export class NativeBackend extends ReferenceBackend {
     count: number,
     channels: number,
   ): void {
-    const ids = this.#ints(tokens, count, 'embeddingForward: tokens');
+    const ids = this.indices(tokens, count, 'embeddingForward: tokens');
     const bad = this.#addon.embeddingForward(
       this.#floats(out, count * channels, 'embeddingForward: out'),
       this.#floats(table, 0, 'embeddingForward: table'),
@@ -141,7 +141,7 @@ export class NativeBackend extends ReferenceBackend {
     count: number,
     channels: number,
   ): void {
-    const ids = this.#ints(tokens, count, 'embeddingBackward: tokens');
+    const ids = this.indices(tokens, count, 'embeddingBackward: tokens');
     const bad = this.#addon.embeddingBackward(
       this.#floats(dtable, 0, 'embeddingBackward: dtable'),
       this.#floats(dout, count * channels, 'embeddingBackward: dout'),
@@ -242,8 +242,8 @@ export class NativeBackend extends ReferenceBackend {
       this.#floats(q, qSize, 'attentionForward: q'),
       this.#floats(k, kvSize, 'attentionForward: k'),
       this.#floats(v, kvSize, 'attentionForward: v'),
-      this.#ints(window.start, rows, 'attentionForward: window.start'),
-      this.#ints(window.end, rows, 'attentionForward: window.end'),
+      this.indices(window.start, rows, 'attentionForward: window.start'),
+      this.indices(window.end, rows, 'attentionForward: window.end'),
       shape.batch,
       shape.queries,
       shape.keys,
@@ -277,8 +277,8 @@ export class NativeBackend extends ReferenceBackend {
       this.#floats(v, kvSize, 'attentionBackward: v'),
       this.#floats(out, qSize, 'attentionBackward: out'),
       this.#floats(logSumExp, rows * shape.heads, 'attentionBackward: logSumExp'),
-      this.#ints(window.start, rows, 'attentionBackward: window.start'),
-      this.#ints(window.end, rows, 'attentionBackward: window.end'),
+      this.indices(window.start, rows, 'attentionBackward: window.start'),
+      this.indices(window.end, rows, 'attentionBackward: window.end'),
       shape.batch,
       shape.queries,
       shape.keys,
@@ -320,7 +320,7 @@ export class NativeBackend extends ReferenceBackend {
     rows: number,
     vocab: number,
   ): void {
-    const ids = this.#ints(targets, rows, 'crossEntropyForward: targets');
+    const ids = this.indices(targets, rows, 'crossEntropyForward: targets');
     const bad = this.#addon.crossEntropyForward(
       this.#floats(losses, rows, 'crossEntropyForward: losses'),
       this.#floats(logits, rows * vocab, 'crossEntropyForward: logits'),
@@ -341,7 +341,7 @@ export class NativeBackend extends ReferenceBackend {
     vocab: number,
   ): void {
     const size = rows * vocab;
-    const ids = this.#ints(targets, rows, 'crossEntropyBackward: targets');
+    const ids = this.indices(targets, rows, 'crossEntropyBackward: targets');
     const bad = this.#addon.crossEntropyBackward(
       this.#floats(dlogits, size, 'crossEntropyBackward: dlogits'),
       this.#floats(logits, size, 'crossEntropyBackward: logits'),
@@ -356,7 +356,7 @@ export class NativeBackend extends ReferenceBackend {
 
   override argmax(out: DeviceBuffer, x: DeviceBuffer, rows: number, cols: number): void {
     this.#addon.argmax(
-      this.#ints(out, rows, 'argmax: out'),
+      this.indices(out, rows, 'argmax: out'),
       this.#floats(x, rows * cols, 'argmax: x'),
       rows,
       cols,
@@ -401,7 +401,7 @@ export class NativeBackend extends ReferenceBackend {
         `${kernel}: head dimension ${headDim} is odd; rotate-half pairs need an even one`,
       );
     }
-    const ids = this.#ints(positions, count, `${kernel}: positions`);
+    const ids = this.indices(positions, count, `${kernel}: positions`);
     const bad = this.#addon.rope(
       this.#floats(x, count * heads * headDim, `${kernel}: ${inverse ? 'dx' : 'x'}`),
       ids,
@@ -422,36 +422,8 @@ export class NativeBackend extends ReferenceBackend {
       throw new BufferError(`${kernel}: ${argument}[${bad}] is ${indices[bad]}, outside ${range}`);
   }
 
+  /** Constructed as `f32`, every float buffer of this back end is a Float32Array. */
   #floats(buffer: DeviceBuffer, size: number, argument: string): Float32Array {
-    const data = this.elements(buffer);
-    if (!(data instanceof Float32Array))
-      throw new BufferError(`${argument} is an i32 buffer where f32 was expected`);
-    if (data.length < size)
-      throw new BufferError(`${argument} has ${data.length} elements where ${size} are needed`);
-    return data;
+    return this.floats(buffer, size, argument) as Float32Array;
   }
-
-  #ints(buffer: DeviceBuffer, size: number, argument: string): Int32Array {
-    const data = this.elements(buffer);
-    if (!(data instanceof Int32Array))
-      throw new BufferError(`${argument} is an f32 buffer where i32 was expected`);
-    if (data.length < size)
-      throw new BufferError(`${argument} has ${data.length} elements where ${size} are needed`);
-    return data;
-  }
-}
-
-/** Element counts of attention's arguments; the query heads must share key/value heads evenly. */
-function attentionSizes(shape: AttentionShape) {
-  if (shape.heads % shape.kvHeads !== 0) {
-    throw new BufferError(
-      `attention: ${shape.heads} heads are not a multiple of ${shape.kvHeads} key/value heads`,
-    );
-  }
-  const rows = shape.batch * shape.queries;
-  return {
-    rows,
-    qSize: rows * shape.heads * shape.headDim,
-    kvSize: shape.batch * shape.keys * shape.kvHeads * shape.headDim,
-  };
 }

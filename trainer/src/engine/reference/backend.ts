@@ -120,9 +120,9 @@ export class ReferenceBackend implements Backend {
     options?: MatmulOptions,
   ): void {
     matmul(
-      this.#f(out, shape.m * shape.n, 'matmul: out'),
-      this.#f(a, shape.m * shape.k, 'matmul: a'),
-      this.#f(b, shape.k * shape.n, 'matmul: b'),
+      this.floats(out, shape.m * shape.n, 'matmul: out'),
+      this.floats(a, shape.m * shape.k, 'matmul: a'),
+      this.floats(b, shape.k * shape.n, 'matmul: b'),
       shape,
       options,
     );
@@ -130,50 +130,50 @@ export class ReferenceBackend implements Backend {
 
   addRowVector(out: DeviceBuffer, vector: DeviceBuffer, rows: number, cols: number): void {
     addRowVector(
-      this.#f(out, rows * cols, 'addRowVector: out'),
-      this.#f(vector, cols, 'addRowVector: vector'),
+      this.floats(out, rows * cols, 'addRowVector: out'),
+      this.floats(vector, cols, 'addRowVector: vector'),
       rows,
       cols,
     );
   }
 
   sumRows(sums: DeviceBuffer, x: DeviceBuffer, rows: number, cols: number): void {
-    sumRows(this.#f(sums, cols, 'sumRows: sums'), this.#f(x, rows * cols, 'sumRows: x'), rows, cols);
+    sumRows(this.floats(sums, cols, 'sumRows: sums'), this.floats(x, rows * cols, 'sumRows: x'), rows, cols);
   }
 
   add(out: DeviceBuffer, a: DeviceBuffer, b: DeviceBuffer): void {
     add(
-      this.#f(out, undefined, 'add: out'),
-      this.#f(a, out.length, 'add: a'),
-      this.#f(b, out.length, 'add: b'),
+      this.floats(out, undefined, 'add: out'),
+      this.floats(a, out.length, 'add: a'),
+      this.floats(b, out.length, 'add: b'),
     );
   }
 
   multiply(out: DeviceBuffer, a: DeviceBuffer, b: DeviceBuffer, accumulate = false): void {
     multiply(
-      this.#f(out, undefined, 'multiply: out'),
-      this.#f(a, out.length, 'multiply: a'),
-      this.#f(b, out.length, 'multiply: b'),
+      this.floats(out, undefined, 'multiply: out'),
+      this.floats(a, out.length, 'multiply: a'),
+      this.floats(b, out.length, 'multiply: b'),
       accumulate,
     );
   }
 
   axpy(y: DeviceBuffer, x: DeviceBuffer, alpha: number): void {
-    axpy(this.#f(y, undefined, 'axpy: y'), this.#f(x, y.length, 'axpy: x'), alpha);
+    axpy(this.floats(y, undefined, 'axpy: y'), this.floats(x, y.length, 'axpy: x'), alpha);
   }
 
   scale(x: DeviceBuffer, factor: number): void {
-    scale(this.#f(x, undefined, 'scale: x'), factor);
+    scale(this.floats(x, undefined, 'scale: x'), factor);
   }
 
   sumOfSquares(out: DeviceBuffer, x: DeviceBuffer): void {
-    sumOfSquares(this.#f(out, 1, 'sumOfSquares: out'), this.#f(x, undefined, 'sumOfSquares: x'));
+    sumOfSquares(this.floats(out, 1, 'sumOfSquares: out'), this.floats(x, undefined, 'sumOfSquares: x'));
   }
 
   clipToNorm(x: DeviceBuffer, sumOfSquares: DeviceBuffer, maxNorm: number): void {
     clipToNorm(
-      this.#f(x, undefined, 'clipToNorm: x'),
-      this.#f(sumOfSquares, 1, 'clipToNorm: sumOfSquares')[0]!,
+      this.floats(x, undefined, 'clipToNorm: x'),
+      this.floats(sumOfSquares, 1, 'clipToNorm: sumOfSquares')[0]!,
       maxNorm,
     );
   }
@@ -182,7 +182,7 @@ export class ReferenceBackend implements Backend {
     if (!(probability >= 0 && probability < 1)) {
       throw new BufferError(`dropout probability must be in [0, 1), got ${probability}`);
     }
-    dropoutMask(this.#f(mask, undefined, 'dropoutMask: mask'), probability, seed);
+    dropoutMask(this.floats(mask, undefined, 'dropoutMask: mask'), probability, seed);
   }
 
   embeddingForward(
@@ -193,9 +193,9 @@ export class ReferenceBackend implements Backend {
     channels: number,
   ): void {
     embeddingForward(
-      this.#f(out, count * channels, 'embeddingForward: out'),
-      this.#f(table, undefined, 'embeddingForward: table'),
-      this.#i(tokens, count, 'embeddingForward: tokens'),
+      this.floats(out, count * channels, 'embeddingForward: out'),
+      this.floats(table, undefined, 'embeddingForward: table'),
+      this.indices(tokens, count, 'embeddingForward: tokens'),
       count,
       channels,
     );
@@ -209,9 +209,9 @@ export class ReferenceBackend implements Backend {
     channels: number,
   ): void {
     embeddingBackward(
-      this.#f(dtable, undefined, 'embeddingBackward: dtable'),
-      this.#f(dout, count * channels, 'embeddingBackward: dout'),
-      this.#i(tokens, count, 'embeddingBackward: tokens'),
+      this.floats(dtable, undefined, 'embeddingBackward: dtable'),
+      this.floats(dout, count * channels, 'embeddingBackward: dout'),
+      this.indices(tokens, count, 'embeddingBackward: tokens'),
       count,
       channels,
     );
@@ -228,10 +228,10 @@ export class ReferenceBackend implements Backend {
   ): void {
     const size = rows * cols;
     rmsNormForward(
-      this.#f(out, size, 'rmsNormForward: out'),
-      this.#f(rstd, rows, 'rmsNormForward: rstd'),
-      this.#f(x, size, 'rmsNormForward: x'),
-      this.#f(weight, cols, 'rmsNormForward: weight'),
+      this.floats(out, size, 'rmsNormForward: out'),
+      this.floats(rstd, rows, 'rmsNormForward: rstd'),
+      this.floats(x, size, 'rmsNormForward: x'),
+      this.floats(weight, cols, 'rmsNormForward: weight'),
       rows,
       cols,
       epsilon,
@@ -250,12 +250,12 @@ export class ReferenceBackend implements Backend {
   ): void {
     const size = rows * cols;
     rmsNormBackward(
-      this.#f(dx, size, 'rmsNormBackward: dx'),
-      dweight ? this.#f(dweight, cols, 'rmsNormBackward: dweight') : null,
-      this.#f(dout, size, 'rmsNormBackward: dout'),
-      this.#f(x, size, 'rmsNormBackward: x'),
-      this.#f(weight, cols, 'rmsNormBackward: weight'),
-      this.#f(rstd, rows, 'rmsNormBackward: rstd'),
+      this.floats(dx, size, 'rmsNormBackward: dx'),
+      dweight ? this.floats(dweight, cols, 'rmsNormBackward: dweight') : null,
+      this.floats(dout, size, 'rmsNormBackward: dout'),
+      this.floats(x, size, 'rmsNormBackward: x'),
+      this.floats(weight, cols, 'rmsNormBackward: weight'),
+      this.floats(rstd, rows, 'rmsNormBackward: rstd'),
       rows,
       cols,
     );
@@ -271,10 +271,10 @@ export class ReferenceBackend implements Backend {
     headDim: number,
   ): void {
     rotate(
-      this.#f(x, count * heads * headDim, 'ropeForward: x'),
-      this.#i(positions, count, 'ropeForward: positions'),
-      this.#f(cos, undefined, 'ropeForward: cos'),
-      this.#f(sin, undefined, 'ropeForward: sin'),
+      this.floats(x, count * heads * headDim, 'ropeForward: x'),
+      this.indices(positions, count, 'ropeForward: positions'),
+      this.floats(cos, undefined, 'ropeForward: cos'),
+      this.floats(sin, undefined, 'ropeForward: sin'),
       count,
       heads,
       headDim,
@@ -292,10 +292,10 @@ export class ReferenceBackend implements Backend {
     headDim: number,
   ): void {
     rotate(
-      this.#f(dx, count * heads * headDim, 'ropeBackward: dx'),
-      this.#i(positions, count, 'ropeBackward: positions'),
-      this.#f(cos, undefined, 'ropeBackward: cos'),
-      this.#f(sin, undefined, 'ropeBackward: sin'),
+      this.floats(dx, count * heads * headDim, 'ropeBackward: dx'),
+      this.indices(positions, count, 'ropeBackward: positions'),
+      this.floats(cos, undefined, 'ropeBackward: cos'),
+      this.floats(sin, undefined, 'ropeBackward: sin'),
       count,
       heads,
       headDim,
@@ -312,18 +312,18 @@ export class ReferenceBackend implements Backend {
     window: AttentionWindow,
     shape: AttentionShape,
   ): void {
-    const { queries, keys, qSize, kvSize } = this.#attentionSizes(shape);
+    const { rows, qSize, kvSize } = attentionSizes(shape);
     attentionForward(
-      this.#f(out, qSize, 'attentionForward: out'),
-      this.#f(logSumExp, shape.batch * shape.heads * shape.queries, 'attentionForward: logSumExp'),
-      this.#f(q, qSize, 'attentionForward: q'),
-      this.#f(k, kvSize, 'attentionForward: k'),
-      this.#f(v, kvSize, 'attentionForward: v'),
+      this.floats(out, qSize, 'attentionForward: out'),
+      this.floats(logSumExp, rows * shape.heads, 'attentionForward: logSumExp'),
+      this.floats(q, qSize, 'attentionForward: q'),
+      this.floats(k, kvSize, 'attentionForward: k'),
+      this.floats(v, kvSize, 'attentionForward: v'),
       {
-        start: this.#i(window.start, queries, 'attentionForward: window.start'),
-        end: this.#i(window.end, queries, 'attentionForward: window.end'),
+        start: this.indices(window.start, rows, 'attentionForward: window.start'),
+        end: this.indices(window.end, rows, 'attentionForward: window.end'),
       },
-      { ...shape, keys },
+      shape,
     );
   }
 
@@ -340,20 +340,20 @@ export class ReferenceBackend implements Backend {
     window: AttentionWindow,
     shape: AttentionShape,
   ): void {
-    const { queries, qSize, kvSize } = this.#attentionSizes(shape);
+    const { rows, qSize, kvSize } = attentionSizes(shape);
     attentionBackward(
-      this.#f(dq, qSize, 'attentionBackward: dq'),
-      this.#f(dk, kvSize, 'attentionBackward: dk'),
-      this.#f(dv, kvSize, 'attentionBackward: dv'),
-      this.#f(dout, qSize, 'attentionBackward: dout'),
-      this.#f(q, qSize, 'attentionBackward: q'),
-      this.#f(k, kvSize, 'attentionBackward: k'),
-      this.#f(v, kvSize, 'attentionBackward: v'),
-      this.#f(out, qSize, 'attentionBackward: out'),
-      this.#f(logSumExp, shape.batch * shape.heads * shape.queries, 'attentionBackward: logSumExp'),
+      this.floats(dq, qSize, 'attentionBackward: dq'),
+      this.floats(dk, kvSize, 'attentionBackward: dk'),
+      this.floats(dv, kvSize, 'attentionBackward: dv'),
+      this.floats(dout, qSize, 'attentionBackward: dout'),
+      this.floats(q, qSize, 'attentionBackward: q'),
+      this.floats(k, kvSize, 'attentionBackward: k'),
+      this.floats(v, kvSize, 'attentionBackward: v'),
+      this.floats(out, qSize, 'attentionBackward: out'),
+      this.floats(logSumExp, rows * shape.heads, 'attentionBackward: logSumExp'),
       {
-        start: this.#i(window.start, queries, 'attentionBackward: window.start'),
-        end: this.#i(window.end, queries, 'attentionBackward: window.end'),
+        start: this.indices(window.start, rows, 'attentionBackward: window.start'),
+        end: this.indices(window.end, rows, 'attentionBackward: window.end'),
       },
       shape,
     );
@@ -361,9 +361,9 @@ export class ReferenceBackend implements Backend {
 
   swigluForward(out: DeviceBuffer, gate: DeviceBuffer, up: DeviceBuffer): void {
     swigluForward(
-      this.#f(out, undefined, 'swigluForward: out'),
-      this.#f(gate, out.length, 'swigluForward: gate'),
-      this.#f(up, out.length, 'swigluForward: up'),
+      this.floats(out, undefined, 'swigluForward: out'),
+      this.floats(gate, out.length, 'swigluForward: gate'),
+      this.floats(up, out.length, 'swigluForward: up'),
     );
   }
 
@@ -376,11 +376,11 @@ export class ReferenceBackend implements Backend {
   ): void {
     const size = dout.length;
     swigluBackward(
-      this.#f(dgate, size, 'swigluBackward: dgate'),
-      this.#f(dup, size, 'swigluBackward: dup'),
-      this.#f(dout, undefined, 'swigluBackward: dout'),
-      this.#f(gate, size, 'swigluBackward: gate'),
-      this.#f(up, size, 'swigluBackward: up'),
+      this.floats(dgate, size, 'swigluBackward: dgate'),
+      this.floats(dup, size, 'swigluBackward: dup'),
+      this.floats(dout, undefined, 'swigluBackward: dout'),
+      this.floats(gate, size, 'swigluBackward: gate'),
+      this.floats(up, size, 'swigluBackward: up'),
     );
   }
 
@@ -392,9 +392,9 @@ export class ReferenceBackend implements Backend {
     vocab: number,
   ): void {
     crossEntropyForward(
-      this.#f(losses, rows, 'crossEntropyForward: losses'),
-      this.#f(logits, rows * vocab, 'crossEntropyForward: logits'),
-      this.#i(targets, rows, 'crossEntropyForward: targets'),
+      this.floats(losses, rows, 'crossEntropyForward: losses'),
+      this.floats(logits, rows * vocab, 'crossEntropyForward: logits'),
+      this.indices(targets, rows, 'crossEntropyForward: targets'),
       rows,
       vocab,
     );
@@ -411,10 +411,10 @@ export class ReferenceBackend implements Backend {
   ): void {
     const size = rows * vocab;
     crossEntropyBackward(
-      this.#f(dlogits, size, 'crossEntropyBackward: dlogits'),
-      this.#f(logits, size, 'crossEntropyBackward: logits'),
-      this.#i(targets, rows, 'crossEntropyBackward: targets'),
-      this.#f(weights, rows, 'crossEntropyBackward: weights'),
+      this.floats(dlogits, size, 'crossEntropyBackward: dlogits'),
+      this.floats(logits, size, 'crossEntropyBackward: logits'),
+      this.indices(targets, rows, 'crossEntropyBackward: targets'),
+      this.floats(weights, rows, 'crossEntropyBackward: weights'),
       scale,
       rows,
       vocab,
@@ -422,32 +422,18 @@ export class ReferenceBackend implements Backend {
   }
 
   argmax(out: DeviceBuffer, x: DeviceBuffer, rows: number, cols: number): void {
-    argmax(this.#i(out, rows, 'argmax: out'), this.#f(x, rows * cols, 'argmax: x'), rows, cols);
+    argmax(this.indices(out, rows, 'argmax: out'), this.floats(x, rows * cols, 'argmax: x'), rows, cols);
   }
 
   adamw(param: DeviceBuffer, grad: DeviceBuffer, m: DeviceBuffer, v: DeviceBuffer, step: AdamWStep): void {
     const size = param.length;
     adamw(
-      this.#f(param, undefined, 'adamw: param'),
-      this.#f(grad, size, 'adamw: grad'),
-      this.#f(m, size, 'adamw: m'),
-      this.#f(v, size, 'adamw: v'),
+      this.floats(param, undefined, 'adamw: param'),
+      this.floats(grad, size, 'adamw: grad'),
+      this.floats(m, size, 'adamw: m'),
+      this.floats(v, size, 'adamw: v'),
       step,
     );
-  }
-
-  #attentionSizes(shape: AttentionShape) {
-    if (shape.heads % shape.kvHeads !== 0) {
-      throw new BufferError(
-        `attention: ${shape.heads} heads are not a multiple of ${shape.kvHeads} key/value heads`,
-      );
-    }
-    return {
-      queries: shape.batch * shape.queries,
-      keys: shape.keys,
-      qSize: shape.batch * shape.queries * shape.heads * shape.headDim,
-      kvSize: shape.batch * shape.keys * shape.kvHeads * shape.headDim,
-    };
   }
 
   #own(buffer: DeviceBuffer): ReferenceBuffer {
@@ -456,8 +442,8 @@ export class ReferenceBackend implements Backend {
     return buffer;
   }
 
-  /** The float elements of a buffer, checked to hold at least `size` of them. */
-  #f(buffer: DeviceBuffer, size?: number, argument = 'a float argument'): FloatArray {
+  /** The float elements of a buffer, checked to hold at least `size` of them; for kernels of subclasses too. */
+  protected floats(buffer: DeviceBuffer, size?: number, argument = 'a float argument'): FloatArray {
     const { data } = this.#own(buffer);
     if (data instanceof Int32Array)
       throw new BufferError(`${argument} is an i32 buffer where f32 was expected`);
@@ -467,7 +453,8 @@ export class ReferenceBackend implements Backend {
     return data;
   }
 
-  #i(buffer: DeviceBuffer, size: number, argument = 'an index argument'): Int32Array {
+  /** The i32 elements of a buffer, checked to hold at least `size` of them. */
+  protected indices(buffer: DeviceBuffer, size: number, argument = 'an index argument'): Int32Array {
     const { data } = this.#own(buffer);
     if (!(data instanceof Int32Array))
       throw new BufferError(`${argument} is an f32 buffer where i32 was expected`);
@@ -475,4 +462,19 @@ export class ReferenceBackend implements Backend {
       throw new BufferError(`${argument} has ${data.length} elements where ${size} are needed`);
     return data;
   }
+}
+
+/** Element counts of attention's arguments; the query heads must share key/value heads evenly. */
+export function attentionSizes(shape: AttentionShape): { rows: number; qSize: number; kvSize: number } {
+  if (shape.heads % shape.kvHeads !== 0) {
+    throw new BufferError(
+      `attention: ${shape.heads} heads are not a multiple of ${shape.kvHeads} key/value heads`,
+    );
+  }
+  const rows = shape.batch * shape.queries;
+  return {
+    rows,
+    qSize: rows * shape.heads * shape.headDim,
+    kvSize: shape.batch * shape.keys * shape.kvHeads * shape.headDim,
+  };
 }

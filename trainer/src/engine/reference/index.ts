@@ -1,1 +1,1 @@
-export { ReferenceBackend, type ReferencePrecision } from './backend';
+export { attentionSizes, ReferenceBackend, type ReferencePrecision } from './backend';
