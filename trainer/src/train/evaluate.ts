@@ -1,5 +1,6 @@
+import { padSequences } from '../model/batch';
 import type { LlamaModel } from '../model/llama';
-import { batchOf, chunks, type TokenizedExample } from './examples';
+import { chunks, type TokenizedExample } from './examples';
 
 export interface Evaluation {
   /** Mean loss per trained token. */
@@ -21,7 +22,7 @@ export async function evaluate(
   let weight = 0;
   let correct = 0;
   for (const group of chunks(examples, batchSize)) {
-    model.forward(batchOf(group, padToken));
+    model.forward(padSequences(group, padToken));
     const totals = await model.lossTotals();
     loss += totals.loss;
     weight += totals.weight;

@@ -1,6 +1,3 @@
-import type { TokenBatch } from '../model/batch';
-import { padSequences } from '../model/batch';
-
 /** One tokenized example: lossWeights[t] is the weight of predicting tokens[t] from the tokens before it. */
 export interface TokenizedExample {
   readonly tokens: Int32Array;
@@ -14,10 +11,6 @@ export function trainedWeight(examples: readonly TokenizedExample[]): number {
     for (let t = 1; t < example.tokens.length; t++) total += example.lossWeights[t]!;
   }
   return total;
-}
-
-export function batchOf(examples: readonly TokenizedExample[], padToken: number): TokenBatch {
-  return padSequences(examples, padToken);
 }
 
 /** Splits items into consecutive groups of `size` (the last may be shorter). */

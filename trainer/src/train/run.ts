@@ -6,8 +6,9 @@ import {
   type LearningRateSchedule,
   learningRateAt,
 } from '../engine/schedule';
+import { padSequences } from '../model/batch';
 import type { LlamaModel, LossTotals } from '../model/llama';
-import { batchOf, chunks, type TokenizedExample, trainedWeight } from './examples';
+import { chunks, type TokenizedExample, trainedWeight } from './examples';
 import { AdamW, type AdamWSettings, clipByGlobalNorm, DEFAULT_ADAMW } from './optimizer';
 
 export interface TrainingSettings {
@@ -166,7 +167,7 @@ export class TrainingRun {
     // Nothing below waits for the back end until every kernel of the step is issued.
     const passes: Promise<LossTotals>[] = [];
     for (const group of chunks(examples, settings.batchSize)) {
-      model.forward(batchOf(group, settings.padToken), { training: true, random: this.#random });
+      model.forward(padSequences(group, settings.padToken), { training: true, random: this.#random });
       if (weight > 0) model.backward(1 / weight);
       passes.push(model.lossTotals());
       tokens += group.reduce((sum, example) => sum + example.tokens.length, 0);
