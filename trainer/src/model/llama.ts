@@ -231,6 +231,7 @@ export class LlamaModel {
         this.#ownKeyValues(index, N, batch.length),
         positions,
         scratch,
+        index > this.#lowestTrainedLayer || weights.embedding.gradient !== null,
       );
     }
     if (weights.embedding.gradient) {

@@ -116,7 +116,8 @@ export function decoderForward(
   backend.add(a.output, a.mid, projection);
 }
 
-// In reverse order of forward. On entry scratch.residual holds d(output); on exit d(input).
+// In reverse order of forward. On entry scratch.residual holds d(output); on exit d(input), when
+// inputGradient asks for it.
 // Training only: keys and values are the layer's own (S = T).
 export function decoderBackward(
   backend: Backend,
@@ -126,6 +127,7 @@ export function decoderBackward(
   kv: KeyValues,
   positions: Positions,
   scratch: DecoderScratch,
+  inputGradient = true,
 ): void {
   const N = positions.batch * positions.length;
   const { hiddenSize: C, intermediateSize: I, numHeads: NH, numKvHeads: NKV, headDim: HD } = config;
@@ -191,10 +193,13 @@ export function decoderBackward(
   );
   backend.ropeBackward(dq, positions.positions, positions.cos, positions.sin, N, NH, HD);
   backend.ropeBackward(dk, positions.positions, positions.cos, positions.sin, N, NKV, HD);
-  const dNorm1 = zeroed('d.norm', N * C);
+  // The layer's input gradient is wanted by the layer below or the embedding; without them, the
+  // q/k/v projections need no input gradient unless the input norm's weight trains.
+  const dNorm1 = inputGradient || layer.inputNorm.gradient ? zeroed('d.norm', N * C) : null;
   linearBackward(backend, layer.q, dNorm1, dq, a.norm1, N, linearState(a, layer.q), scratch.linear);
   linearBackward(backend, layer.k, dNorm1, dk, a.norm1, N, linearState(a, layer.k), scratch.linear);
   linearBackward(backend, layer.v, dNorm1, dv, a.norm1, N, linearState(a, layer.v), scratch.linear);
+  if (!dNorm1) return;
   backend.rmsNormBackward(
     dResidual,
     layer.inputNorm.gradient,
