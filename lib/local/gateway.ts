@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { IncomingMessage, RequestListener, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type {
   APIGatewayAuthorizerResult,
@@ -55,9 +55,10 @@ function compile(route: RouteDefinition & { readonly handler: ProxyHandler }): C
 
 /**
  * The API Gateway stand-in: matches a route, runs the REQUEST authorizer, throttles per key,
- * hands the handler a REST API proxy event and writes back its proxy result.
+ * hands the handler a REST API proxy event and writes back its proxy result. It is a listener for
+ * a server already bound, so a taken port is known before anything starts.
  */
-export function createGateway(options: GatewayOptions): Server {
+export function gatewayListener(options: GatewayOptions): RequestListener {
   const routes = options.routes.map(compile);
 
   const handle = async (request: IncomingMessage, response: ServerResponse): Promise<void> => {
@@ -166,7 +167,7 @@ export function createGateway(options: GatewayOptions): Server {
     writeResult(response, result);
   };
 
-  return createServer((request, response) => {
+  return (request, response) => {
     const started = Date.now();
     handle(request, response)
       .catch((error: unknown) => {
@@ -183,7 +184,7 @@ export function createGateway(options: GatewayOptions): Server {
       .finally(() =>
         options.log(`${request.method} ${request.url} ${response.statusCode} ${Date.now() - started}ms`),
       );
-  });
+  };
 }
 
 async function readBody(request: IncomingMessage, limit: number): Promise<Buffer | 'too_large'> {

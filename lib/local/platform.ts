@@ -1,5 +1,5 @@
 import { mkdirSync } from 'node:fs';
-import type { Server } from 'node:http';
+import { createServer, type Server } from 'node:http';
 import { join, resolve } from 'node:path';
 import { AUTHORIZER_MODULE, ROUTES } from '../../lambdas/routes';
 import type { ApiKeyStore } from '../adapters';
@@ -15,7 +15,7 @@ import {
   removeFile,
   writeJsonFile,
 } from './files';
-import { type AuthorizerHandler, createGateway, listeningUrl, type ProxyHandler } from './gateway';
+import { type AuthorizerHandler, gatewayListener, listeningUrl, type ProxyHandler } from './gateway';
 import { TokenBucketLimiter } from './rate-limiter';
 import {
   JavaMissingError,
@@ -23,7 +23,7 @@ import {
   type RunningService,
   startDynamoDbLocal,
 } from './services/dynamodb-local';
-import { freePort } from './services/ports';
+import { startOnFreePort } from './services/ports';
 import { startS3Server } from './services/s3-server';
 import { ensureTable } from './table';
 
@@ -98,41 +98,43 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
   const stopServices = () => Promise.all(services.map((service) => service.stop()));
   let server: Server | undefined;
   try {
-    const [dynamodbPort, s3Port] = [await freePort(), await freePort()];
-    const dynamodbEndpoint = `http://127.0.0.1:${dynamodbPort}`;
-    const s3Endpoint = `http://127.0.0.1:${s3Port}`;
-    handlersConfigured = true;
-    configureHandlers(dynamodbEndpoint, s3Endpoint, dataDir, options.jobs ?? {});
-
-    // The gateway listens before anything is started or written, so a taken port fails the
-    // start at once, and before an owner key exists that nobody could be told about.
-    const load = async (module: string) =>
-      ((await import(join(__dirname, '..', '..', 'lambdas', module))) as { handler: unknown }).handler;
-    const routes = await Promise.all(
-      ROUTES.map(async (route) => ({ ...route, handler: (await load(route.module)) as ProxyHandler })),
-    );
-    const rateLimit = options.rateLimit ?? { ratePerSecond: 50, burst: 100 };
-    server = createGateway({
-      routes,
-      authorizer: (await load(AUTHORIZER_MODULE)) as AuthorizerHandler,
-      limiter: new TokenBucketLimiter(rateLimit.ratePerSecond, rateLimit.burst),
-      maxBodyBytes: API_GATEWAY_MAX_BODY_BYTES,
-      log,
-    });
-    const listening = server;
+    // The gateway binds before anything is started or written, so a taken port fails the start
+    // at once, and before an owner key exists that nobody could be told about.
+    const listening = createServer();
+    server = listening;
     await listen(listening, options.port);
     const url = listeningUrl(listening);
 
     // Settle both before going on, so a failure of one never leaves the other running unowned.
     const started = await Promise.allSettled([
-      startDynamoDbLocal({ dataDir: join(dataDir, 'dynamodb'), port: dynamodbPort }),
-      startS3Server({ dataDir: join(dataDir, 's3'), port: s3Port, bucket: BUCKET_NAME }),
+      startOnFreePort((port) => startDynamoDbLocal({ dataDir: join(dataDir, 'dynamodb'), port })),
+      startOnFreePort((port) => startS3Server({ dataDir: join(dataDir, 's3'), port, bucket: BUCKET_NAME })),
     ]);
     for (const result of started) if (result.status === 'fulfilled') services.push(result.value);
     const failure = started.find((result) => result.status === 'rejected');
     if (failure) throw failure.reason;
     const [dynamodb, s3] = services as [RunningService, RunningService];
     log(`DynamoDB Local at ${dynamodb.endpoint}, S3 at ${s3.endpoint}`);
+
+    // Handlers read their configuration once, at load, so they load after it is known.
+    handlersConfigured = true;
+    configureHandlers(dynamodb.endpoint, s3.endpoint, dataDir, options.jobs ?? {});
+    const load = async (module: string) =>
+      ((await import(join(__dirname, '..', '..', 'lambdas', module))) as { handler: unknown }).handler;
+    const routes = await Promise.all(
+      ROUTES.map(async (route) => ({ ...route, handler: (await load(route.module)) as ProxyHandler })),
+    );
+    const rateLimit = options.rateLimit ?? { ratePerSecond: 50, burst: 100 };
+    listening.on(
+      'request',
+      gatewayListener({
+        routes,
+        authorizer: (await load(AUTHORIZER_MODULE)) as AuthorizerHandler,
+        limiter: new TokenBucketLimiter(rateLimit.ratePerSecond, rateLimit.burst),
+        maxBodyBytes: API_GATEWAY_MAX_BODY_BYTES,
+        log,
+      }),
+    );
 
     if ((await ensureTable(dynamodb.endpoint, TABLE_NAME)) === 'created') log(`created table ${TABLE_NAME}`);
     const { createdTeam, createdOwnerKey, credentials } = await bootstrap(dataDir, url, log);

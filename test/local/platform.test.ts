@@ -7,7 +7,7 @@ import { startPlatform } from '../../lib/local/platform';
 
 /**
  * startPlatform's refusals, in this worker's process. The taken port fails before any child
- * process starts, so the file needs no DynamoDB Local of its own.
+ * process starts.
  */
 describe('startPlatform', () => {
   const dataDir = mkdtempSync(join(tmpdir(), 'whetstone-platform-'));
@@ -36,11 +36,16 @@ describe('startPlatform', () => {
     expect(existsSync(join(dataDir, 'platform.json'))).toBe(false);
   });
 
-  it('refuses a second platform in the process, since its handlers kept the first configuration', async () => {
+  it('starts after a failed start, and refuses a second platform in the process once its handlers loaded', async () => {
+    // Prepare
+    const first = await startPlatform({ dataDir, port: 0 });
+    await first.stop();
+
     // Act
     const failure = await startPlatform({ dataDir, port: 0 }).catch((error: unknown) => error);
 
     // Assess
+    expect(first.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
     expect(failure).toEqual(
       new Error('one platform per process: handlers read their configuration once, when they load'),
     );

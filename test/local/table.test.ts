@@ -10,7 +10,7 @@ import {
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TTL_ATTRIBUTE, tableDefinition } from '../../lib/adapters';
 import { type RunningService, startDynamoDbLocal } from '../../lib/local/services/dynamodb-local';
-import { freePort } from '../../lib/local/services/ports';
+import { startOnFreePort } from '../../lib/local/services/ports';
 import { ensureTable } from '../../lib/local/table';
 
 describe('ensureTable', () => {
@@ -25,7 +25,7 @@ describe('ensureTable', () => {
       AWS_ACCESS_KEY_ID: 'local',
       AWS_SECRET_ACCESS_KEY: 'local',
     });
-    dynamodb = await startDynamoDbLocal({ dataDir, port: await freePort() });
+    dynamodb = await startOnFreePort((port) => startDynamoDbLocal({ dataDir, port }));
     client = new DynamoDBClient({ endpoint: dynamodb.endpoint });
   });
   afterAll(async () => {

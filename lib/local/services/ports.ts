@@ -14,6 +14,34 @@ export async function freePort(): Promise<number> {
   });
 }
 
+/** A service could not bind its port: another process took it after `freePort` chose it. */
+export class PortTakenError extends Error {
+  constructor(
+    readonly service: string,
+    readonly port: number,
+    detail: string,
+  ) {
+    super(`${service} could not bind 127.0.0.1:${port}, which another process took:\n${detail}`);
+    this.name = 'PortTakenError';
+  }
+}
+
+/**
+ * Starts a service on a free port, choosing another when the one chosen is taken before the
+ * service binds it. A service that must be told its port (DynamoDB Local cannot bind port 0)
+ * always races the other processes on the machine for it; losing that race should cost a retry,
+ * not the start.
+ */
+export async function startOnFreePort<T>(start: (port: number) => Promise<T>, attempts = 5): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await start(await freePort());
+    } catch (error) {
+      if (!(error instanceof PortTakenError) || attempt >= attempts) throw error;
+    }
+  }
+}
+
 /**
  * Polls `probe` until it answers true. False means "not ready yet"; a thrown error means the
  * thing will never be ready (its process died, say), so it ends the wait at once with that error.
