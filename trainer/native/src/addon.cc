@@ -2,6 +2,7 @@
 // plus the choice of GEMM kernel, which tests force to check the portable fallback too.
 #include <napi.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <string>
@@ -52,18 +53,31 @@ Napi::Value GemmKernel(const Napi::CallbackInfo& info) {
   return Napi::String::New(info.Env(), whetstone::gemm_kernel_name(active_kernel));
 }
 
-// useGemmKernel('scalar' | 'best'): 'best' is the widest the CPU runs.
+// useGemmKernel(name | 'best'): forces one kernel this CPU runs; 'best' is the fastest of them.
 Napi::Value UseGemmKernel(const Napi::CallbackInfo& info) {
   const std::string name = info[0].ToString().Utf8Value();
-  if (name == "scalar") {
-    active_kernel = whetstone::GemmKernel::Scalar;
-  } else if (name == "best") {
-    active_kernel = whetstone::best_gemm_kernel();
-  } else {
-    fail(info.Env(), "useGemmKernel takes 'scalar' or 'best'");
-    return info.Env().Undefined();
+  whetstone::GemmKernel kernel = whetstone::best_gemm_kernel();
+  const auto runnable = whetstone::runnable_gemm_kernels();
+  if (name != "best") {
+    std::string names;
+    for (const whetstone::GemmKernel each : runnable) names += std::string(names.empty() ? "" : ", ") + whetstone::gemm_kernel_name(each);
+    const bool known = whetstone::gemm_kernel_named(name.c_str(), &kernel);
+    if (!known || std::find(runnable.begin(), runnable.end(), kernel) == runnable.end()) {
+      const std::string message = "useGemmKernel: '" + name + "' is not a GEMM kernel this CPU runs; it runs " + names + " (or 'best')";
+      fail(info.Env(), message.c_str());
+      return info.Env().Undefined();
+    }
   }
+  active_kernel = kernel;
   return GemmKernel(info);
+}
+
+// gemmKernels() -> the names of the GEMM kernels this CPU runs.
+Napi::Value GemmKernels(const Napi::CallbackInfo& info) {
+  const auto runnable = whetstone::runnable_gemm_kernels();
+  Napi::Array names = Napi::Array::New(info.Env(), runnable.size());
+  for (std::size_t i = 0; i < runnable.size(); ++i) names.Set(i, whetstone::gemm_kernel_name(runnable[i]));
+  return names;
 }
 
 // fmaPeak(milliseconds, threads) -> { gflops, width }
@@ -178,7 +192,7 @@ class Arguments {
 Napi::Value UseKernels(const Napi::CallbackInfo& info) {
   const std::string name = info[0].ToString().Utf8Value();
   if (name == "scalar") {
-    active_kernel = whetstone::GemmKernel::Scalar;
+    active_kernel = whetstone::GemmKernel::Portable;
     active_isa = whetstone::Isa::Scalar;
   } else if (name == "best") {
     active_kernel = whetstone::best_gemm_kernel();
@@ -507,6 +521,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("sgemm", Napi::Function::New(env, Sgemm));
   exports.Set("gemmKernel", Napi::Function::New(env, GemmKernel));
   exports.Set("useGemmKernel", Napi::Function::New(env, UseGemmKernel));
+  exports.Set("gemmKernels", Napi::Function::New(env, GemmKernels));
   exports.Set("useKernels", Napi::Function::New(env, UseKernels));
   exports.Set("add", Napi::Function::New(env, Add));
   exports.Set("multiply", Napi::Function::New(env, Multiply));

@@ -12,6 +12,8 @@
 // (B, S, NKV, HD) consecutive keys are NKV * HD floats apart and share few cache sets.
 #include "attention.h"
 
+#include "thread_pool.h"
+
 #include <immintrin.h>
 
 #include <algorithm>
@@ -309,61 +311,79 @@ std::size_t round_up_8(std::size_t n) { return (n + 7) & ~static_cast<std::size_
 
 // ---- the kernels ----
 
-// Loops run over (batch row, key/value head) pairs, which own disjoint slices of dk and dv, then
-// over the query heads of the group and their queries in blocks.
+// One thread's buffers, kept between calls so a kernel allocates only when shapes grow.
+struct Scratch {
+  std::vector<float> scores, score_gradients;  // (QUERY_BLOCK, ld_s)
+  std::vector<float> key_gradients, value_gradients;  // (count, HD)
+  std::vector<KeyRange> ranges;  // (T)
+  Packed packed;
+};
+
+Scratch& thread_scratch() {
+  static thread_local Scratch scratch;
+  return scratch;
+}
+
+// The query rows of batch row b: their key windows, and the union of them all.
+void prepare_row(Scratch& scratch, const std::int32_t* start, const std::int32_t* end, std::size_t b,
+                 const AttentionShape& s) {
+  scratch.ranges.resize(s.queries);
+  for (std::size_t t = 0; t < s.queries; ++t) scratch.ranges[t] = key_range(start, end, b * s.queries + t, s.keys);
+  scratch.packed.keys = union_of(scratch.ranges.data(), 0, s.queries);
+}
+
+// The work splits over (batch row, key/value head) pairs, which own disjoint slices of every
+// output, dk and dv included; each pair then runs over the query heads of its group and their
+// queries in blocks.
 template <class Ops>
-void forward(float* out, float* log_sum_exp, const float* q, const float* k, const float* v,
-             const std::int32_t* start, const std::int32_t* end, const AttentionShape& s) {
+void forward_group(Scratch& scratch, float* out, float* log_sum_exp, const float* q, const float* k, const float* v,
+                   const std::int32_t* start, const std::int32_t* end, std::size_t b, std::size_t g,
+                   const AttentionShape& s) {
   const std::size_t T = s.queries, NH = s.heads, NKV = s.kv_heads, HD = s.head_dim;
   const std::size_t group = NH / NKV;
   const float scale = static_cast<float>(1.0 / std::sqrt(static_cast<double>(HD)));
   const std::size_t ld_s = round_up_8(s.keys);
-  std::vector<float> weights(QUERY_BLOCK * ld_s);
-  std::vector<KeyRange> ranges(T);
-  Packed packed;
-  for (std::size_t b = 0; b < s.batch; ++b) {
-    for (std::size_t t = 0; t < T; ++t) ranges[t] = key_range(start, end, b * T + t, s.keys);
-    packed.keys = union_of(ranges.data(), 0, T);
-    for (std::size_t g = 0; g < NKV; ++g) {
-      packed.pack(k, v, b, g, s, false);
-      for (std::size_t h = g * group; h < (g + 1) * group; ++h) {
-        for (std::size_t t0 = 0, mq = 0; t0 < T; t0 += mq) {
-          mq = block_size(ranges.data(), t0, T);
-          const float* queries[QUERY_BLOCK];
-          float* outputs[QUERY_BLOCK];
-          for (std::size_t i = 0; i < mq; ++i) {
-            const std::size_t row = b * T + t0 + i;
-            queries[i] = q + (row * NH + h) * HD;
-            outputs[i] = out + (row * NH + h) * HD;
-            std::fill(outputs[i], outputs[i] + HD, 0.0f);
-            log_sum_exp[(b * NH + h) * T + t0 + i] = 0.0f;
-          }
-          const KeyRange block = union_of(ranges.data(), t0, t0 + mq);
-          if (block.count == 0) continue;
-          const std::size_t column = block.first - packed.keys.first;
-          Ops::scores(weights.data(), ld_s, queries, mq, packed.kt.data() + column, packed.ld_t,
-                      round_up_8(block.count), HD);
-          float sums[QUERY_BLOCK];
-          for (std::size_t i = 0; i < mq; ++i) {
-            float* row = weights.data() + i * ld_s;
-            const KeyRange& range = ranges[t0 + i];
-            const std::size_t first = range.count == 0 ? 0 : range.first - block.first;
-            std::fill(row, row + first, 0.0f);
-            std::fill(row + first + range.count, row + block.count, 0.0f);
-            sums[i] = 1.0f;
-            if (range.count == 0) continue;
-            // scale > 0, so the largest raw score gives the largest scaled one
-            const float max = simd::max_of(Ops::isa, row + first, range.count) * scale;
-            simd::exp_in_place(Ops::isa, row + first, range.count, scale, max);
-            sums[i] = simd::sum_of(Ops::isa, row + first, range.count);
-            log_sum_exp[(b * NH + h) * T + t0 + i] = max + std::log(sums[i]);
-          }
-          Ops::rows(outputs, mq, weights.data(), ld_s, packed.v.data() + column * HD, block.count, HD);
-          for (std::size_t i = 0; i < mq; ++i) {
-            const float inverse = 1.0f / sums[i];
-            for (std::size_t d = 0; d < HD; ++d) outputs[i][d] *= inverse;
-          }
-        }
+  scratch.scores.resize(QUERY_BLOCK * ld_s);
+  prepare_row(scratch, start, end, b, s);
+  const std::vector<KeyRange>& ranges = scratch.ranges;
+  Packed& packed = scratch.packed;
+  float* const weights = scratch.scores.data();
+  packed.pack(k, v, b, g, s, false);
+  for (std::size_t h = g * group; h < (g + 1) * group; ++h) {
+    for (std::size_t t0 = 0, mq = 0; t0 < T; t0 += mq) {
+      mq = block_size(ranges.data(), t0, T);
+      const float* queries[QUERY_BLOCK];
+      float* outputs[QUERY_BLOCK];
+      for (std::size_t i = 0; i < mq; ++i) {
+        const std::size_t row = b * T + t0 + i;
+        queries[i] = q + (row * NH + h) * HD;
+        outputs[i] = out + (row * NH + h) * HD;
+        std::fill(outputs[i], outputs[i] + HD, 0.0f);
+        log_sum_exp[(b * NH + h) * T + t0 + i] = 0.0f;
+      }
+      const KeyRange block = union_of(ranges.data(), t0, t0 + mq);
+      if (block.count == 0) continue;
+      const std::size_t column = block.first - packed.keys.first;
+      Ops::scores(weights, ld_s, queries, mq, packed.kt.data() + column, packed.ld_t, round_up_8(block.count), HD);
+      float sums[QUERY_BLOCK];
+      for (std::size_t i = 0; i < mq; ++i) {
+        float* row = weights + i * ld_s;
+        const KeyRange& range = ranges[t0 + i];
+        const std::size_t first = range.count == 0 ? 0 : range.first - block.first;
+        std::fill(row, row + first, 0.0f);
+        std::fill(row + first + range.count, row + block.count, 0.0f);
+        sums[i] = 1.0f;
+        if (range.count == 0) continue;
+        // scale > 0, so the largest raw score gives the largest scaled one
+        const float max = simd::max_of(Ops::isa, row + first, range.count) * scale;
+        simd::exp_in_place(Ops::isa, row + first, range.count, scale, max);
+        sums[i] = simd::sum_of(Ops::isa, row + first, range.count);
+        log_sum_exp[(b * NH + h) * T + t0 + i] = max + std::log(sums[i]);
+      }
+      Ops::rows(outputs, mq, weights, ld_s, packed.v.data() + column * HD, block.count, HD);
+      for (std::size_t i = 0; i < mq; ++i) {
+        const float inverse = 1.0f / sums[i];
+        for (std::size_t d = 0; d < HD; ++d) outputs[i][d] *= inverse;
       }
     }
   }
@@ -372,73 +392,86 @@ void forward(float* out, float* log_sum_exp, const float* q, const float* k, con
 // With p_j = exp(s_j * scale - lse) and D = dout . out:
 // dv_j += p_j dout, ds_j = p_j (dout . v_j - D) scale, dq += sum_j ds_j k_j, dk_j += ds_j q
 template <class Ops>
-void backward(float* dq, float* dk, float* dv, const float* dout, const float* q, const float* k, const float* v,
-              const float* out, const float* log_sum_exp, const std::int32_t* start, const std::int32_t* end,
-              const AttentionShape& s) {
+void backward_group(Scratch& scratch, float* dq, float* dk, float* dv, const float* dout, const float* q,
+                    const float* k, const float* v, const float* out, const float* log_sum_exp,
+                    const std::int32_t* start, const std::int32_t* end, std::size_t b, std::size_t g,
+                    const AttentionShape& s) {
   const std::size_t T = s.queries, NH = s.heads, NKV = s.kv_heads, HD = s.head_dim;
   const std::size_t group = NH / NKV;
   const float scale = static_cast<float>(1.0 / std::sqrt(static_cast<double>(HD)));
   const std::size_t ld_s = round_up_8(s.keys);
-  std::vector<float> probabilities(QUERY_BLOCK * ld_s);
-  std::vector<float> score_gradients(QUERY_BLOCK * ld_s);
-  std::vector<float> key_gradients, value_gradients;
-  std::vector<KeyRange> ranges(T);
-  Packed packed;
-  for (std::size_t b = 0; b < s.batch; ++b) {
-    for (std::size_t t = 0; t < T; ++t) ranges[t] = key_range(start, end, b * T + t, s.keys);
-    packed.keys = union_of(ranges.data(), 0, T);
-    if (packed.keys.count == 0) continue;
-    for (std::size_t g = 0; g < NKV; ++g) {
-      packed.pack(k, v, b, g, s, true);
-      key_gradients.assign(packed.keys.count * HD, 0.0f);
-      value_gradients.assign(packed.keys.count * HD, 0.0f);
-      for (std::size_t h = g * group; h < (g + 1) * group; ++h) {
-        for (std::size_t t0 = 0, mq = 0; t0 < T; t0 += mq) {
-          mq = block_size(ranges.data(), t0, T);
-          const KeyRange block = union_of(ranges.data(), t0, t0 + mq);
-          if (block.count == 0) continue;
-          const float* queries[QUERY_BLOCK];
-          const float* output_gradients[QUERY_BLOCK];
-          float* query_gradients[QUERY_BLOCK];
-          for (std::size_t i = 0; i < mq; ++i) {
-            const std::size_t offset = ((b * T + t0 + i) * NH + h) * HD;
-            queries[i] = q + offset;
-            output_gradients[i] = dout + offset;
-            query_gradients[i] = dq + offset;
-          }
-          const std::size_t column = block.first - packed.keys.first;
-          const std::size_t cols = round_up_8(block.count);
-          Ops::scores(probabilities.data(), ld_s, queries, mq, packed.kt.data() + column, packed.ld_t, cols, HD);
-          Ops::scores(score_gradients.data(), ld_s, output_gradients, mq, packed.vt.data() + column, packed.ld_t,
-                      cols, HD);
-          for (std::size_t i = 0; i < mq; ++i) {
-            float* p = probabilities.data() + i * ld_s;
-            float* ds = score_gradients.data() + i * ld_s;
-            const KeyRange& range = ranges[t0 + i];
-            const std::size_t first = range.count == 0 ? 0 : range.first - block.first;
-            std::fill(p, p + first, 0.0f);
-            std::fill(p + first + range.count, p + block.count, 0.0f);
-            std::fill(ds, ds + first, 0.0f);
-            std::fill(ds + first + range.count, ds + block.count, 0.0f);
-            if (range.count == 0) continue;
-            const std::size_t offset = ((b * T + t0 + i) * NH + h) * HD;
-            float out_dot = 0.0f;
-            for (std::size_t d = 0; d < HD; ++d) out_dot += dout[offset + d] * out[offset + d];
-            simd::exp_in_place(Ops::isa, p + first, range.count, scale, log_sum_exp[(b * NH + h) * T + t0 + i]);
-            for (std::size_t j = first; j < first + range.count; ++j) ds[j] = p[j] * (ds[j] - out_dot) * scale;
-          }
-          Ops::rows(query_gradients, mq, score_gradients.data(), ld_s, packed.k.data() + column * HD, block.count,
-                    HD);
-          Ops::scatter(value_gradients.data() + column * HD, probabilities.data(), ld_s, output_gradients, mq,
-                       block.count, HD);
-          Ops::scatter(key_gradients.data() + column * HD, score_gradients.data(), ld_s, queries, mq, block.count,
-                       HD);
-        }
+  prepare_row(scratch, start, end, b, s);
+  Packed& packed = scratch.packed;
+  if (packed.keys.count == 0) return;
+  const std::vector<KeyRange>& ranges = scratch.ranges;
+  scratch.scores.resize(QUERY_BLOCK * ld_s);
+  scratch.score_gradients.resize(QUERY_BLOCK * ld_s);
+  float* const probabilities = scratch.scores.data();
+  float* const score_gradients = scratch.score_gradients.data();
+  packed.pack(k, v, b, g, s, true);
+  scratch.key_gradients.assign(packed.keys.count * HD, 0.0f);
+  scratch.value_gradients.assign(packed.keys.count * HD, 0.0f);
+  for (std::size_t h = g * group; h < (g + 1) * group; ++h) {
+    for (std::size_t t0 = 0, mq = 0; t0 < T; t0 += mq) {
+      mq = block_size(ranges.data(), t0, T);
+      const KeyRange block = union_of(ranges.data(), t0, t0 + mq);
+      if (block.count == 0) continue;
+      const float* queries[QUERY_BLOCK];
+      const float* output_gradients[QUERY_BLOCK];
+      float* query_gradients[QUERY_BLOCK];
+      for (std::size_t i = 0; i < mq; ++i) {
+        const std::size_t offset = ((b * T + t0 + i) * NH + h) * HD;
+        queries[i] = q + offset;
+        output_gradients[i] = dout + offset;
+        query_gradients[i] = dq + offset;
       }
-      add_packed(dk, key_gradients.data(), b, g, packed.keys, s);
-      add_packed(dv, value_gradients.data(), b, g, packed.keys, s);
+      const std::size_t column = block.first - packed.keys.first;
+      const std::size_t cols = round_up_8(block.count);
+      Ops::scores(probabilities, ld_s, queries, mq, packed.kt.data() + column, packed.ld_t, cols, HD);
+      Ops::scores(score_gradients, ld_s, output_gradients, mq, packed.vt.data() + column, packed.ld_t, cols, HD);
+      for (std::size_t i = 0; i < mq; ++i) {
+        float* p = probabilities + i * ld_s;
+        float* ds = score_gradients + i * ld_s;
+        const KeyRange& range = ranges[t0 + i];
+        const std::size_t first = range.count == 0 ? 0 : range.first - block.first;
+        std::fill(p, p + first, 0.0f);
+        std::fill(p + first + range.count, p + block.count, 0.0f);
+        std::fill(ds, ds + first, 0.0f);
+        std::fill(ds + first + range.count, ds + block.count, 0.0f);
+        if (range.count == 0) continue;
+        const std::size_t offset = ((b * T + t0 + i) * NH + h) * HD;
+        float out_dot = 0.0f;
+        for (std::size_t d = 0; d < HD; ++d) out_dot += dout[offset + d] * out[offset + d];
+        simd::exp_in_place(Ops::isa, p + first, range.count, scale, log_sum_exp[(b * NH + h) * T + t0 + i]);
+        for (std::size_t j = first; j < first + range.count; ++j) ds[j] = p[j] * (ds[j] - out_dot) * scale;
+      }
+      Ops::rows(query_gradients, mq, score_gradients, ld_s, packed.k.data() + column * HD, block.count, HD);
+      Ops::scatter(scratch.value_gradients.data() + column * HD, probabilities, ld_s, output_gradients, mq,
+                   block.count, HD);
+      Ops::scatter(scratch.key_gradients.data() + column * HD, score_gradients, ld_s, queries, mq, block.count, HD);
     }
   }
+  add_packed(dk, scratch.key_gradients.data(), b, g, packed.keys, s);
+  add_packed(dv, scratch.value_gradients.data(), b, g, packed.keys, s);
+}
+
+template <class Ops>
+void forward(float* out, float* log_sum_exp, const float* q, const float* k, const float* v,
+             const std::int32_t* start, const std::int32_t* end, const AttentionShape& s) {
+  ThreadPool::instance().run(s.batch * s.kv_heads, [&](std::size_t task) {
+    forward_group<Ops>(thread_scratch(), out, log_sum_exp, q, k, v, start, end, task / s.kv_heads,
+                       task % s.kv_heads, s);
+  });
+}
+
+template <class Ops>
+void backward(float* dq, float* dk, float* dv, const float* dout, const float* q, const float* k, const float* v,
+              const float* out, const float* log_sum_exp, const std::int32_t* start, const std::int32_t* end,
+              const AttentionShape& s) {
+  ThreadPool::instance().run(s.batch * s.kv_heads, [&](std::size_t task) {
+    backward_group<Ops>(thread_scratch(), dq, dk, dv, dout, q, k, v, out, log_sum_exp, start, end, task / s.kv_heads,
+                        task % s.kv_heads, s);
+  });
 }
 
 }  // namespace

@@ -8,6 +8,8 @@
 // portable code.
 #include "elementwise.h"
 
+#include "thread_pool.h"
+
 #include <immintrin.h>
 
 #include <algorithm>
@@ -459,34 +461,67 @@ Isa best_isa() {
 
 const char* isa_name(Isa isa) { return isa == Isa::Avx2 ? "avx2" : "scalar"; }
 
+namespace {
+
+// Threads split a kernel only past this many floats each: below it, waking the pool costs more
+// than the work.
+constexpr std::size_t kElementGrain = std::size_t{1} << 16;
+// Reductions sum fixed chunks of this many floats, whatever the thread count.
+constexpr std::size_t kReductionChunk = std::size_t{1} << 16;
+
+std::size_t rows_per_grain(std::size_t cols) { return std::max<std::size_t>(1, kElementGrain / std::max<std::size_t>(cols, 1)); }
+
+}  // namespace
+
 void add(Isa isa, float* out, const float* a, const float* b, std::size_t n) {
-  if (isa == Isa::Avx2) return add_avx2(out, a, b, n);
-  add_body(out, a, b, n);
+  parallel_for(n, kElementGrain, [&](std::size_t first, std::size_t last) {
+    if (isa == Isa::Avx2) return add_avx2(out + first, a + first, b + first, last - first);
+    add_body(out + first, a + first, b + first, last - first);
+  });
 }
 
 void multiply(Isa isa, float* out, const float* a, const float* b, std::size_t n, bool accumulate) {
-  if (isa == Isa::Avx2) return multiply_avx2(out, a, b, n, accumulate);
-  multiply_body(out, a, b, n, accumulate);
+  parallel_for(n, kElementGrain, [&](std::size_t first, std::size_t last) {
+    if (isa == Isa::Avx2) return multiply_avx2(out + first, a + first, b + first, last - first, accumulate);
+    multiply_body(out + first, a + first, b + first, last - first, accumulate);
+  });
 }
 
 void axpy(Isa isa, float* y, const float* x, float alpha, std::size_t n) {
-  if (isa == Isa::Avx2) return axpy_avx2(y, x, alpha, n);
-  axpy_body(y, x, alpha, n);
+  parallel_for(n, kElementGrain, [&](std::size_t first, std::size_t last) {
+    if (isa == Isa::Avx2) return axpy_avx2(y + first, x + first, alpha, last - first);
+    axpy_body(y + first, x + first, alpha, last - first);
+  });
 }
 
 void scale(Isa isa, float* x, float factor, std::size_t n) {
-  if (isa == Isa::Avx2) return scale_avx2(x, factor, n);
-  scale_body(x, factor, n);
+  parallel_for(n, kElementGrain, [&](std::size_t first, std::size_t last) {
+    if (isa == Isa::Avx2) return scale_avx2(x + first, factor, last - first);
+    scale_body(x + first, factor, last - first);
+  });
 }
 
+// Partial sums over fixed chunks, added in order: the result does not depend on the thread count.
 double sum_of_squares(Isa isa, const float* x, std::size_t n) {
-  if (isa == Isa::Avx2) return sum_of_squares_avx2(x, n);
-  return dot_scalar(x, x, n);
+  const std::size_t chunks = (n + kReductionChunk - 1) / kReductionChunk;
+  std::vector<double> partials(chunks, 0.0);
+  parallel_for(chunks, 1, [&](std::size_t first, std::size_t last) {
+    for (std::size_t chunk = first; chunk < last; ++chunk) {
+      const float* part = x + chunk * kReductionChunk;
+      const std::size_t count = std::min(kReductionChunk, n - chunk * kReductionChunk);
+      partials[chunk] = isa == Isa::Avx2 ? sum_of_squares_avx2(part, count) : dot_scalar(part, part, count);
+    }
+  });
+  double total = 0.0;
+  for (const double partial : partials) total += partial;
+  return total;
 }
 
 void add_row_vector(Isa isa, float* out, const float* vector, std::size_t rows, std::size_t cols) {
-  if (isa == Isa::Avx2) return add_row_vector_avx2(out, vector, rows, cols);
-  add_row_vector_body(out, vector, rows, cols);
+  parallel_for(rows, rows_per_grain(cols), [&](std::size_t first, std::size_t last) {
+    if (isa == Isa::Avx2) return add_row_vector_avx2(out + first * cols, vector, last - first, cols);
+    add_row_vector_body(out + first * cols, vector, last - first, cols);
+  });
 }
 
 void sum_rows(Isa isa, float* sums, const float* x, std::size_t rows, std::size_t cols) {
@@ -525,7 +560,8 @@ std::ptrdiff_t embedding_backward(Isa isa, float* dtable, std::size_t table_rows
 
 void rms_norm_forward(Isa isa, float* out, float* rstd, const float* x, const float* weight, std::size_t rows,
                       std::size_t cols, float epsilon) {
-  for (std::size_t r = 0; r < rows; ++r) {
+  parallel_for(rows, rows_per_grain(cols), [&](std::size_t first, std::size_t last) {
+  for (std::size_t r = first; r < last; ++r) {
     const float* row = x + r * cols;
     const double squares = isa == Isa::Avx2 ? dot_avx2(row, row, cols) : dot_scalar(row, row, cols);
     const float s = static_cast<float>(1.0 / std::sqrt(squares / static_cast<double>(cols) + epsilon));
@@ -536,11 +572,16 @@ void rms_norm_forward(Isa isa, float* out, float* rstd, const float* x, const fl
       rms_scale_row(out + r * cols, row, weight, s, cols);
     }
   }
+  });
 }
 
-void rms_norm_backward(Isa isa, float* dx, float* dweight, const float* dout, const float* x, const float* weight,
-                       const float* rstd, std::size_t rows, std::size_t cols) {
-  for (std::size_t r = 0; r < rows; ++r) {
+namespace {
+
+// rms_norm_backward on rows [first, last), adding into dweight when it is not null.
+void rms_norm_backward_rows(Isa isa, float* dx, float* dweight, const float* dout, const float* x,
+                            const float* weight, const float* rstd, std::size_t first, std::size_t last,
+                            std::size_t cols) {
+  for (std::size_t r = first; r < last; ++r) {
     const std::size_t base = r * cols;
     const float s = rstd[r];
     // mean (dout * weight * xhat) over the row, xhat = x * s
@@ -555,29 +596,62 @@ void rms_norm_backward(Isa isa, float* dx, float* dweight, const float* dout, co
   }
 }
 
+}  // namespace
+
+void rms_norm_backward(Isa isa, float* dx, float* dweight, const float* dout, const float* x, const float* weight,
+                       const float* rstd, std::size_t rows, std::size_t cols) {
+  if (dweight == nullptr) {
+    parallel_for(rows, rows_per_grain(cols), [&](std::size_t first, std::size_t last) {
+      rms_norm_backward_rows(isa, dx, nullptr, dout, x, weight, rstd, first, last, cols);
+    });
+    return;
+  }
+  // Each fixed chunk of rows sums its own dweight, and the chunks add in order, so the result does
+  // not depend on the thread count.
+  const std::size_t chunk_rows = std::max<std::size_t>(1, kReductionChunk / std::max<std::size_t>(cols, 1));
+  const std::size_t chunks = (rows + chunk_rows - 1) / chunk_rows;
+  std::vector<float> partials(chunks * cols, 0.0f);
+  parallel_for(chunks, 1, [&](std::size_t first, std::size_t last) {
+    for (std::size_t chunk = first; chunk < last; ++chunk) {
+      rms_norm_backward_rows(isa, dx, partials.data() + chunk * cols, dout, x, weight, rstd, chunk * chunk_rows,
+                             std::min(rows, (chunk + 1) * chunk_rows), cols);
+    }
+  });
+  for (std::size_t chunk = 0; chunk < chunks; ++chunk) {
+    const float* partial = partials.data() + chunk * cols;
+    for (std::size_t c = 0; c < cols; ++c) dweight[c] += partial[c];
+  }
+}
+
 std::ptrdiff_t rope(Isa isa, float* x, const std::int32_t* positions, const float* cos, const float* sin,
                     std::size_t table_rows, std::size_t count, std::size_t heads, std::size_t head_dim,
                     bool inverse) {
   const std::ptrdiff_t bad = first_out_of_range(positions, count, table_rows);
   if (bad >= 0) return bad;
   const float sign = inverse ? -1.0f : 1.0f;
-  if (isa == Isa::Avx2) {
-    rope_avx2(x, positions, cos, sin, count, heads, head_dim, sign);
-  } else {
-    rope_body(x, positions, cos, sin, count, heads, head_dim, sign);
-  }
+  const std::size_t width = heads * head_dim;
+  parallel_for(count, rows_per_grain(width), [&](std::size_t first, std::size_t last) {
+    if (isa == Isa::Avx2) return rope_avx2(x + first * width, positions + first, cos, sin, last - first, heads, head_dim, sign);
+    rope_body(x + first * width, positions + first, cos, sin, last - first, heads, head_dim, sign);
+  });
   return -1;
 }
 
 void swiglu_forward(Isa isa, float* out, const float* gate, const float* up, std::size_t n) {
-  if (isa == Isa::Avx2) return swiglu_forward_avx2(out, gate, up, n);
-  swiglu_forward_scalar(out, gate, up, n);
+  parallel_for(n, kElementGrain, [&](std::size_t first, std::size_t last) {
+    if (isa == Isa::Avx2) return swiglu_forward_avx2(out + first, gate + first, up + first, last - first);
+    swiglu_forward_scalar(out + first, gate + first, up + first, last - first);
+  });
 }
 
 void swiglu_backward(Isa isa, float* dgate, float* dup, const float* dout, const float* gate, const float* up,
                      std::size_t n) {
-  if (isa == Isa::Avx2) return swiglu_backward_avx2(dgate, dup, dout, gate, up, n);
-  swiglu_backward_scalar(dgate, dup, dout, gate, up, n);
+  parallel_for(n, kElementGrain, [&](std::size_t first, std::size_t last) {
+    const std::size_t count = last - first;
+    if (isa == Isa::Avx2)
+      return swiglu_backward_avx2(dgate + first, dup + first, dout + first, gate + first, up + first, count);
+    swiglu_backward_scalar(dgate + first, dup + first, dout + first, gate + first, up + first, count);
+  });
 }
 
 namespace {
@@ -598,10 +672,12 @@ std::ptrdiff_t cross_entropy_forward(Isa isa, float* losses, const float* logits
                                      std::size_t rows, std::size_t vocab) {
   const std::ptrdiff_t bad = first_out_of_range(targets, rows, vocab);
   if (bad >= 0) return bad;
-  for (std::size_t n = 0; n < rows; ++n) {
-    const float* row = logits + n * vocab;
-    losses[n] = row_log_sum_exp(isa, row, vocab) - row[targets[n]];
-  }
+  parallel_for(rows, rows_per_grain(vocab), [&](std::size_t first, std::size_t last) {
+    for (std::size_t n = first; n < last; ++n) {
+      const float* row = logits + n * vocab;
+      losses[n] = row_log_sum_exp(isa, row, vocab) - row[targets[n]];
+    }
+  });
   return -1;
 }
 
@@ -609,7 +685,8 @@ std::ptrdiff_t cross_entropy_backward(Isa isa, float* dlogits, const float* logi
                                       const float* weights, float scale, std::size_t rows, std::size_t vocab) {
   const std::ptrdiff_t bad = first_out_of_range(targets, rows, vocab);
   if (bad >= 0) return bad;
-  for (std::size_t n = 0; n < rows; ++n) {
+  parallel_for(rows, rows_per_grain(vocab), [&](std::size_t first, std::size_t last) {
+  for (std::size_t n = first; n < last; ++n) {
     const float* row = logits + n * vocab;
     float* out = dlogits + n * vocab;
     const float lse = row_log_sum_exp(isa, row, vocab);
@@ -623,6 +700,7 @@ std::ptrdiff_t cross_entropy_backward(Isa isa, float* dlogits, const float* logi
       out[target] = (std::exp(target_logit - lse) - 1.0f) * factor;
     }
   }
+  });
   return -1;
 }
 
@@ -631,14 +709,19 @@ void argmax(Isa isa, std::int32_t* out, const float* x, std::size_t rows, std::s
     std::fill(out, out + rows, 0);
     return;
   }
-  for (std::size_t r = 0; r < rows; ++r) {
-    out[r] = isa == Isa::Avx2 ? argmax_avx2(x + r * cols, cols) : argmax_scalar(x + r * cols, cols);
-  }
+  parallel_for(rows, rows_per_grain(cols), [&](std::size_t first, std::size_t last) {
+    for (std::size_t r = first; r < last; ++r) {
+      out[r] = isa == Isa::Avx2 ? argmax_avx2(x + r * cols, cols) : argmax_scalar(x + r * cols, cols);
+    }
+  });
 }
 
 void adamw(Isa isa, float* param, const float* grad, float* m, float* v, std::size_t n, const AdamWConstants& c) {
-  if (isa == Isa::Avx2) return adamw_avx2(param, grad, m, v, n, c);
-  adamw_body(param, grad, m, v, n, c);
+  parallel_for(n, kElementGrain, [&](std::size_t first, std::size_t last) {
+    const std::size_t count = last - first;
+    if (isa == Isa::Avx2) return adamw_avx2(param + first, grad + first, m + first, v + first, count, c);
+    adamw_body(param + first, grad + first, m + first, v + first, count, c);
+  });
 }
 
 namespace simd {

@@ -1,7 +1,7 @@
 // Fused elementwise kernels of the native back end, each the compiled twin of a TypeScript
 // reference kernel (trainer/src/engine/reference) with the same layouts and semantics:
 // row-major arrays, backward kernels ADD into gradients (cross_entropy_backward alone writes), and
-// every kernel a plain loop over rows so that rows can later be split across threads.
+// the rows or elements of a large call split across the thread pool.
 //
 // Kernels that read indices (tokens, positions, targets) check them all before writing anything and
 // return the first out-of-range one, or -1 when all are in range.

@@ -7,7 +7,7 @@ namespace whetstone {
 
 struct PeakMeasurement {
   double gflops;
-  const char* width;  // "avx2" (8 lanes) or "scalar"
+  const char* width;  // "avx512" (16 lanes), "avx2" (8 lanes) or "scalar"
 };
 
 // Runs independent FMA chains on `threads` threads for about `milliseconds`.

@@ -4,10 +4,11 @@
 #pragma once
 
 #include <cstddef>
+#include <vector>
 
 namespace whetstone {
 
-enum class GemmKernel { Scalar, Avx2 };
+enum class GemmKernel { Portable, Portable14x32, Avx2, Avx512 };
 
 struct GemmShape {
   std::size_t m, n, k;
@@ -15,9 +16,13 @@ struct GemmShape {
   float alpha;
 };
 
-// The widest kernel this CPU runs.
+// The fastest kernel this CPU runs: AVX-512, else AVX2 + FMA, else portable.
 GemmKernel best_gemm_kernel();
+// Every kernel this CPU runs, by name.
+std::vector<GemmKernel> runnable_gemm_kernels();
 const char* gemm_kernel_name(GemmKernel kernel);
+// False when `name` names no kernel.
+bool gemm_kernel_named(const char* name, GemmKernel* kernel);
 
 void sgemm(GemmKernel kernel, const GemmShape& shape, const float* a, const float* b, float* c);
 

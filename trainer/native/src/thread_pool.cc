@@ -97,4 +97,20 @@ void parallel_ranges(std::size_t count, const std::function<void(std::size_t, st
   });
 }
 
+void parallel_for(std::size_t count, std::size_t grain, const std::function<void(std::size_t, std::size_t)>& body) {
+  ThreadPool& pool = ThreadPool::instance();
+  const std::size_t parts = std::min(pool.size(), count / std::max<std::size_t>(grain, 1));
+  if (parts <= 1) {
+    if (count > 0) body(0, count);
+    return;
+  }
+  const auto boundary = [&](std::size_t part) {
+    return part == parts ? count : count * part / parts / 16 * 16;
+  };
+  pool.run(parts, [&](std::size_t part) {
+    const std::size_t begin = boundary(part), end = boundary(part + 1);
+    if (begin < end) body(begin, end);
+  });
+}
+
 }  // namespace whetstone

@@ -45,4 +45,9 @@ class ThreadPool {
 // Splits [0, count) into at most pool-size contiguous ranges and runs body(begin, end) on each.
 void parallel_ranges(std::size_t count, const std::function<void(std::size_t, std::size_t)>& body);
 
+// Like parallel_ranges, but each range holds at least `grain` items (the caller runs a count below
+// two grains alone: waking the pool costs more than it saves), and every range but the last
+// starts and ends on a multiple of 16, so vector loops split on whole vectors.
+void parallel_for(std::size_t count, std::size_t grain, const std::function<void(std::size_t, std::size_t)>& body);
+
 }  // namespace whetstone

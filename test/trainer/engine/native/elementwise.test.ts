@@ -67,13 +67,16 @@ function expectWithin(errors: Record<string, number>, tolerance: number): void {
   for (const [name, error] of Object.entries(errors)) expect(error, name).toBeLessThan(tolerance);
 }
 
-const SIZES = [1, 3, 7, 33, 257, 4099] as const;
+// The last size of each list is large enough that the kernel splits across threads (past 2^17
+// floats), in parts that do not end on a whole vector.
+const SIZES = [1, 3, 7, 33, 257, 4099, 200_003] as const;
 const ROWS_COLS = [
   [1, 1],
   [3, 7],
   [7, 64],
   [33, 257],
   [257, 33],
+  [1031, 257],
 ] as const;
 
 describe.each(['best', 'scalar'] as const)('native elementwise kernels, %s build', (kernels) => {
@@ -114,7 +117,7 @@ describe.each(['best', 'scalar'] as const)('native elementwise kernels, %s build
     },
   );
 
-  it.each([1, 7, 257, 100_003])(
+  it.each([1, 7, 257, 100_003, 300_007])(
     'sumOfSquares equals the reference on %d elements, within 1e-5',
     async (n) => {
       // Prepare
@@ -275,6 +278,7 @@ describe.each(['best', 'scalar'] as const)('native elementwise kernels, %s build
     [33, 2, 64],
     [257, 1, 8],
     [3, 4, 18],
+    [1031, 4, 64],
   ])(
     'ropeForward and ropeBackward equal the reference on %d tokens, %d heads of %d',
     async (count, heads, headDim) => {
@@ -344,6 +348,7 @@ describe.each(['best', 'scalar'] as const)('native elementwise kernels, %s build
     [7, 257],
     [33, 1000],
     [257, 33],
+    [67, 4099],
   ])(
     'crossEntropyForward and crossEntropyBackward equal the reference on %d rows of %d logits, in place too',
     async (rows, vocab) => {
@@ -380,6 +385,7 @@ describe.each(['best', 'scalar'] as const)('native elementwise kernels, %s build
     [7, 9],
     [33, 257],
     [3, 4096],
+    [67, 4099],
   ])('argmax equals the reference on %d rows of %d, taking the first of tied values', async (rows, cols) => {
     // Prepare: values on a coarse grid, so rows hold ties for the largest
     const random = Random.fromSeed(rows + cols);
@@ -403,6 +409,7 @@ describe.each(['best', 'scalar'] as const)('native elementwise kernels, %s build
     [1, 1],
     [7, 3],
     [4099, 10],
+    [200_003, 2],
   ])('adamw equals the reference on %d parameters at step %d, within 1e-5', async (n, step) => {
     // Prepare
     const random = Random.fromSeed(n * 10 + step);

@@ -15,13 +15,18 @@ function randomArray(random: Random, length: number): Float32Array {
   return Float32Array.from({ length }, () => random.uniform(-1, 1));
 }
 
+// Odd sizes around the kernels' tiles (6 x 16, 14 x 32) and blocks (K 256; M 96 and 224; N 2048
+// and 4096), and shapes thin enough that the threads split columns instead of rows.
 const SHAPES = [
   [1, 1, 1],
   [7, 33, 5],
   [33, 7, 257],
   [6, 16, 1],
+  [14, 32, 2],
   [97, 130, 300],
   [257, 1, 33],
+  [230, 45, 520],
+  [3, 4100, 7],
 ] as const;
 const TRANSPOSES = [
   [false, false],
@@ -30,10 +35,14 @@ const TRANSPOSES = [
   [true, true],
 ] as const;
 
-describe.each(['best', 'scalar'] as const)('native sgemm, %s kernel', (kernel) => {
-  it.each(SHAPES.flatMap((shape) => TRANSPOSES.map((t) => [...shape, ...t] as const)))(
-    'equals the reference on (m %d, n %d, k %d), transA %s, transB %s, within 1e-4 * sqrt(K)',
-    (m, n, k, transA, transB) => {
+describe.each(addon.gemmKernels())('native sgemm, %s kernel', (kernel) => {
+  it.each(
+    SHAPES.flatMap((shape) =>
+      TRANSPOSES.flatMap((t) => [true, false].map((accumulate) => [...shape, ...t, accumulate] as const)),
+    ),
+  )(
+    'equals the reference on (m %d, n %d, k %d), transA %s, transB %s, accumulate %s, within 1e-4 * sqrt(K)',
+    async (m, n, k, transA, transB, accumulate) => {
       // Prepare
       addon.useGemmKernel(kernel);
       const random = Random.fromSeed(m * 10_007 + n * 101 + k);
@@ -52,18 +61,15 @@ describe.each(['best', 'scalar'] as const)('native sgemm, %s kernel', (kernel) =
           ReturnType<typeof backend.allocate>,
           ReturnType<typeof backend.allocate>,
         ];
-        backend.matmul(out, bufferA, bufferB, { m, n, k }, { transA, transB, accumulate: true, alpha: 0.75 });
+        backend.matmul(out, bufferA, bufferB, { m, n, k }, { transA, transB, accumulate, alpha: 0.75 });
         return backend.read(out);
       };
 
       // Act
-      const expected = run(reference);
-      const actual = run(native);
+      const [want, got] = await Promise.all([run(reference), run(native)]);
 
       // Assess: each output is a sum of k products of values in [-1, 1].
-      return Promise.all([expected, actual]).then(([want, got]) => {
-        expect(largestDifference(got, want)).toBeLessThan(1e-4 * Math.sqrt(k) * 0.75 + 1e-6);
-      });
+      expect(largestDifference(got, want)).toBeLessThan(1e-4 * Math.sqrt(k) * 0.75 + 1e-6);
     },
   );
 });
@@ -75,7 +81,26 @@ describe('native back end', () => {
 
     // Assess
     expect(backend.name).toBe('native');
-    expect(['avx2', 'scalar']).toContain(addon.useGemmKernel('best'));
+    expect(addon.gemmKernels()).toEqual(expect.arrayContaining(['portable', 'portable-14x32']));
+    expect(addon.useGemmKernel('best')).toBe(addon.gemmKernels().at(-1));
+  });
+
+  it('refuses a kernel this CPU does not run, naming the ones it does', () => {
+    // Act
+    const failure = (() => {
+      try {
+        addon.useGemmKernel('avx9');
+      } catch (error) {
+        return error;
+      }
+    })();
+
+    // Assess
+    expect(failure).toEqual(
+      new TypeError(
+        `useGemmKernel: 'avx9' is not a GEMM kernel this CPU runs; it runs ${addon.gemmKernels().join(', ')} (or 'best')`,
+      ),
+    );
   });
 
   it('overwrites without accumulate, and handles an empty product', async () => {

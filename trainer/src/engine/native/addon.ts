@@ -15,13 +15,18 @@ export interface NativeAddon {
     accumulate: boolean,
     alpha: number,
   ): void;
-  /** The GEMM micro-kernel in use: `avx2` or `scalar`. */
+  /** The GEMM kernel in use: `avx512`, `avx2`, `portable` or `portable-14x32`. */
   gemmKernel(): string;
+  /** The GEMM kernels this CPU runs. */
+  gemmKernels(): string[];
   /** FMA throughput on `threads` threads for about `milliseconds`, at the widest vector width the CPU runs. */
   fmaPeak(milliseconds: number, threads: number): { gflops: number; width: string };
   hardwareThreads(): number;
-  /** Forces the portable kernel (`scalar`) or returns to the widest the CPU runs (`best`). */
-  useGemmKernel(kernel: 'scalar' | 'best'): string;
+  /**
+   * Forces one of `gemmKernels()`, or returns to the fastest the CPU runs (`best`); says which is in
+   * use. `portable-14x32` is the AVX-512 kernel's tile, packing and edges on any CPU.
+   */
+  useGemmKernel(kernel: string): string;
   /**
    * Forces the portable build of every kernel, GEMM included (`scalar`), or returns all to the widest
    * the CPU runs (`best`); says which instruction set the elementwise and attention kernels now use.
