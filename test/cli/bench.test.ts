@@ -11,7 +11,8 @@ describe('whet bench kernels', () => {
     const lines = run.stdout.trim().split('\n');
     expect(lines).toHaveLength(1);
     const result = JSON.parse(lines[0] ?? '');
-    expect(result.fma_width).toMatch(/^(avx2|scalar)$/);
+    expect(result.fma_width).toMatch(/^(avx512|avx2|scalar)$/);
+    expect(result.gemm_kernel).toMatch(/^(avx512|avx2|portable)$/);
     expect(result.threads).toBeGreaterThanOrEqual(1);
     expect(result.fma_peak_gflops).toBeGreaterThan(0);
     expect(Object.keys(result.backends)).toEqual(['native']);

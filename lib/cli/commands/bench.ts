@@ -56,7 +56,7 @@ export function registerBenchCommands(program: Command): void {
         return;
       }
       console.log(
-        `FMA peak: ${result.fma_peak_gflops.toFixed(1)} GFLOP/s (${result.fma_width}, ${result.threads} threads)`,
+        `FMA peak: ${result.fma_peak_gflops.toFixed(1)} GFLOP/s (${result.fma_width}, ${result.threads} threads); native GEMM kernel ${result.gemm_kernel}`,
       );
       for (const [backend, measurements] of Object.entries(result.backends)) {
         for (const m of measurements) {

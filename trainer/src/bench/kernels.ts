@@ -87,6 +87,8 @@ export interface KernelBenchResult {
   readonly fma_peak_gflops: number;
   readonly fma_width: string;
   readonly threads: number;
+  /** The native back end's GEMM kernel: `avx512`, `avx2` or `portable`. */
+  readonly gemm_kernel: string;
   readonly backends: Readonly<Record<string, readonly GemmMeasurement[]>>;
 }
 
@@ -109,5 +111,11 @@ export async function benchKernels(
   }
   peaks.push(...Array.from({ length: 5 }, () => addon.fmaPeak(200, threads)));
   const peak = peaks.reduce((best, next) => (next.gflops > best.gflops ? next : best));
-  return { fma_peak_gflops: peak.gflops, fma_width: peak.width, threads, backends };
+  return {
+    fma_peak_gflops: peak.gflops,
+    fma_width: peak.width,
+    threads,
+    gemm_kernel: addon.gemmKernel(),
+    backends,
+  };
 }

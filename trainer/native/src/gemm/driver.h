@@ -35,6 +35,8 @@ struct Gemm {
   static constexpr std::size_t KC = 256;
   static constexpr std::size_t MC = MR * 16;
   static constexpr std::size_t NC = NR * 128;
+  // Packed B holds at most this many floats (16 MiB), however long K is.
+  static constexpr std::size_t PACKED_B_LIMIT = std::size_t{1} << 22;
 
   // C (MR, NR), rows ldc apart = alpha * sum over p of a_panel (kc, MR) outer b_panel (kc, NR),
   // added to C, or written over it when `overwrite`.
@@ -131,20 +133,28 @@ struct Gemm {
     // Split rows across threads when there are enough of them (each part at least two register
     // tiles tall), else columns: a rank-8 LoRA product has 8 rows and thousands of columns.
     const std::size_t row_parts = std::max<std::size_t>(1, std::min(threads, s.m / (2 * MR)));
+    // B is packed for a whole span of K at once (up to PACKED_B_LIMIT floats), so that each
+    // thread then runs every KC block of its rows without waiting on the others, and a block of
+    // C's rows stays in cache across the KC blocks instead of streaming through once per block.
+    const std::size_t ks_limit = std::max(KC, PACKED_B_LIMIT / NC / KC * KC);
     static thread_local PackBuffer packed_b_buffer;
-    float* const packed_b = packed_b_buffer.reserve(NC * KC);
+    float* const packed_b = packed_b_buffer.reserve(NC * std::min(ks_limit, (s.k + KC - 1) / KC * KC));
     for (std::size_t j0 = 0; j0 < s.n; j0 += NC) {
       const std::size_t nc = std::min(NC, s.n - j0);
       const std::size_t panels = (nc + NR - 1) / NR;
       const std::size_t column_parts = std::max<std::size_t>(1, std::min(threads / row_parts, panels));
-      for (std::size_t p0 = 0; p0 < s.k; p0 += KC) {
-        const std::size_t kc = std::min(KC, s.k - p0);
-        // Without accumulation, the first block writes C and the rest add to it: C is never cleared.
-        const bool overwrite = !s.accumulate && p0 == 0;
-        parallel_ranges(panels, [&](std::size_t first, std::size_t last) {
-          for (std::size_t panel = first; panel < last; ++panel) {
+      for (std::size_t k0 = 0; k0 < s.k; k0 += ks_limit) {
+        const std::size_t ks = std::min(ks_limit, s.k - k0);
+        const std::size_t blocks = (ks + KC - 1) / KC;
+        // Block `kb` of the span holds KC rows of op(B) (fewer in the last), as `panels` panels of
+        // (kc, NR); every block before it is full, so it starts at kb * KC * panels * NR.
+        const auto block_of = [&](std::size_t kb) { return packed_b + kb * KC * panels * NR; };
+        parallel_ranges(blocks * panels, [&](std::size_t first, std::size_t last) {
+          for (std::size_t item = first; item < last; ++item) {
+            const std::size_t kb = item / panels, panel = item % panels;
+            const std::size_t p0 = k0 + kb * KC, kc = std::min(KC, s.k - p0);
             const std::size_t width = std::min(NR, nc - panel * NR);
-            pack_b<TransB>(b, ldb, p0, kc, j0 + panel * NR, width, packed_b + panel * NR * kc);
+            pack_b<TransB>(b, ldb, p0, kc, j0 + panel * NR, width, block_of(kb) + panel * NR * kc);
           }
         });
         // Each task owns a block of C's rows and columns, so no two tasks write the same element.
@@ -160,26 +170,31 @@ struct Gemm {
           alignas(64) float edge[MR * NR];
           for (std::size_t i0 = row_begin; i0 < row_end; i0 += MC) {
             const std::size_t mc = std::min(MC, row_end - i0);
-            pack_a<TransA>(a, lda, i0, mc, p0, kc, packed_a);
-            for (std::size_t panel = panel_begin; panel < panel_end; ++panel) {
-              const std::size_t jr = panel * NR;
-              const std::size_t cols = std::min(NR, nc - jr);
-              const float* b_panel = packed_b + jr * kc;
-              for (std::size_t ir = 0; ir < mc; ir += MR) {
-                const std::size_t rows = std::min(MR, mc - ir);
-                float* c_tile = c + (i0 + ir) * s.n + j0 + jr;
-                if (rows == MR && cols == NR) {
-                  tile(kc, packed_a + ir * kc, b_panel, c_tile, s.n, s.alpha, overwrite);
-                  continue;
-                }
-                tile(kc, packed_a + ir * kc, b_panel, edge, NR, 1.0f, true);
-                for (std::size_t r = 0; r < rows; ++r) {
-                  float* row = c_tile + r * s.n;
-                  const float* from = edge + r * NR;
-                  if (overwrite) {
-                    for (std::size_t col = 0; col < cols; ++col) row[col] = s.alpha * from[col];
-                  } else {
-                    for (std::size_t col = 0; col < cols; ++col) row[col] += s.alpha * from[col];
+            for (std::size_t kb = 0; kb < blocks; ++kb) {
+              const std::size_t p0 = k0 + kb * KC, kc = std::min(KC, s.k - p0);
+              // Without accumulation, the first block writes C and the rest add to it: C is never cleared.
+              const bool overwrite = !s.accumulate && p0 == 0;
+              pack_a<TransA>(a, lda, i0, mc, p0, kc, packed_a);
+              for (std::size_t panel = panel_begin; panel < panel_end; ++panel) {
+                const std::size_t jr = panel * NR;
+                const std::size_t cols = std::min(NR, nc - jr);
+                const float* b_panel = block_of(kb) + jr * kc;
+                for (std::size_t ir = 0; ir < mc; ir += MR) {
+                  const std::size_t rows = std::min(MR, mc - ir);
+                  float* c_tile = c + (i0 + ir) * s.n + j0 + jr;
+                  if (rows == MR && cols == NR) {
+                    tile(kc, packed_a + ir * kc, b_panel, c_tile, s.n, s.alpha, overwrite);
+                    continue;
+                  }
+                  tile(kc, packed_a + ir * kc, b_panel, edge, NR, 1.0f, true);
+                  for (std::size_t r = 0; r < rows; ++r) {
+                    float* row = c_tile + r * s.n;
+                    const float* from = edge + r * NR;
+                    if (overwrite) {
+                      for (std::size_t col = 0; col < cols; ++col) row[col] = s.alpha * from[col];
+                    } else {
+                      for (std::size_t col = 0; col < cols; ++col) row[col] += s.alpha * from[col];
+                    }
                   }
                 }
               }
