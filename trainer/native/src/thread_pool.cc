@@ -1,11 +1,21 @@
 #include "thread_pool.h"
 
 #include <algorithm>
+#include <chrono>
 #include <cstdlib>
 
 namespace whetstone {
 
 namespace {
+
+// How long a worker watches for the next job before it sleeps.
+constexpr std::chrono::microseconds kWatch{200};
+
+inline void pause() {
+#if defined(__x86_64__)
+  __builtin_ia32_pause();
+#endif
+}
 
 std::size_t configured_threads() {
   if (const char* text = std::getenv("WHETSTONE_THREADS")) {
@@ -38,28 +48,32 @@ ThreadPool::~ThreadPool() {
 // Takes task indices until none are left; called with no lock held.
 void ThreadPool::drain() {
   for (;;) {
+    const std::function<void(std::size_t)>* task;
     std::size_t index;
     {
       std::lock_guard<std::mutex> lock(mutex_);
       if (next_ >= tasks_) return;
+      task = task_;
       index = next_++;
     }
-    (*task_)(index);
-    {
-      std::lock_guard<std::mutex> lock(mutex_);
-      if (++finished_ == tasks_) done_.notify_all();
-    }
+    (*task)(index);
+    finished_.fetch_add(1, std::memory_order_acq_rel);
   }
 }
 
 void ThreadPool::work() {
   std::size_t seen = 0;
   for (;;) {
+    const auto deadline = std::chrono::steady_clock::now() + kWatch;
+    for (std::size_t polls = 1; generation_.load(std::memory_order_acquire) == seen; ++polls) {
+      pause();
+      if (polls % 256 == 0 && std::chrono::steady_clock::now() > deadline) break;
+    }
     {
       std::unique_lock<std::mutex> lock(mutex_);
-      wake_.wait(lock, [&] { return stopping_ || generation_ != seen; });
+      wake_.wait(lock, [&] { return stopping_ || generation_.load(std::memory_order_relaxed) != seen; });
       if (stopping_) return;
-      seen = generation_;
+      seen = generation_.load(std::memory_order_relaxed);
     }
     drain();
   }
@@ -76,13 +90,18 @@ void ThreadPool::run(std::size_t tasks, const std::function<void(std::size_t)>& 
     task_ = &task;
     tasks_ = tasks;
     next_ = 0;
-    finished_ = 0;
-    ++generation_;
+    finished_.store(0, std::memory_order_relaxed);
+    generation_.fetch_add(1, std::memory_order_release);
   }
   wake_.notify_all();
   drain();
-  std::unique_lock<std::mutex> lock(mutex_);
-  done_.wait(lock, [&] { return finished_ == tasks_; });
+  // The other threads are at work on the last tasks: watch for them, yielding the core now and
+  // then in case one of them waits for it.
+  for (std::size_t polls = 1; finished_.load(std::memory_order_acquire) != tasks; ++polls) {
+    pause();
+    if (polls % 64 == 0) std::this_thread::yield();
+  }
+  std::lock_guard<std::mutex> lock(mutex_);
   task_ = nullptr;
   tasks_ = 0;
 }

@@ -1,8 +1,11 @@
 // A persistent pool of worker threads, one per hardware thread (WHETSTONE_THREADS overrides), that
-// kernels split their rows across. Workers sleep between jobs, so a kernel pays a wake-up, not a
-// thread start.
+// kernels split their rows across. A training step runs hundreds of kernels back to back, so a
+// worker that finishes a job watches for the next one for a short while before it sleeps, and the
+// caller watches for the job's end: a futex wake-up takes tens of microseconds on a virtual
+// machine, as long as a small kernel itself.
 #pragma once
 
+#include <atomic>
 #include <condition_variable>
 #include <cstddef>
 #include <functional>
@@ -31,14 +34,15 @@ class ThreadPool {
   void drain();
 
   std::vector<std::thread> workers_;
+  // mutex_ guards task_, tasks_ and next_, so a task index is always claimed with the job it
+  // belongs to; generation_ changes under it too, and is read without it while watching.
   std::mutex mutex_;
   std::condition_variable wake_;
-  std::condition_variable done_;
   const std::function<void(std::size_t)>* task_ = nullptr;
   std::size_t tasks_ = 0;
   std::size_t next_ = 0;
-  std::size_t finished_ = 0;
-  std::size_t generation_ = 0;
+  std::atomic<std::size_t> finished_{0};
+  std::atomic<std::size_t> generation_{0};
   bool stopping_ = false;
 };
 

@@ -35,6 +35,7 @@ struct Gemm {
   static constexpr std::size_t KC = 256;
   static constexpr std::size_t MC = MR * 16;
   static constexpr std::size_t NC = NR * 128;
+  static constexpr std::size_t TASKS_PER_THREAD = 4;
   // Packed B holds at most this many floats (16 MiB), however long K is.
   static constexpr std::size_t PACKED_B_LIMIT = std::size_t{1} << 22;
 
@@ -129,10 +130,14 @@ struct Gemm {
     const std::size_t lda = TransA ? s.m : s.k;
     const std::size_t ldb = TransB ? s.k : s.n;
     ThreadPool& pool = ThreadPool::instance();
-    const std::size_t threads = pool.size();
-    // Split rows across threads when there are enough of them (each part at least two register
-    // tiles tall), else columns: a rank-8 LoRA product has 8 rows and thousands of columns.
-    const std::size_t row_parts = std::max<std::size_t>(1, std::min(threads, s.m / (2 * MR)));
+    // Tasks are blocks of C's rows (at most MC, whole register tiles), several per thread and
+    // claimed as threads come free, so a thread the machine slows down holds the others up by one
+    // block at most. A product too short to split by rows (a rank-8 LoRA product has 8 rows and
+    // thousands of columns) splits its columns the same way.
+    const std::size_t wanted_tasks = TASKS_PER_THREAD * pool.size();
+    const std::size_t row_block =
+        std::min(MC, std::max(MR, (s.m + wanted_tasks - 1) / wanted_tasks + MR - 1) / MR * MR);
+    const std::size_t row_parts = (s.m + row_block - 1) / row_block;
     // B is packed for a whole span of K at once (up to PACKED_B_LIMIT floats), so that each
     // thread then runs every KC block of its rows without waiting on the others, and a block of
     // C's rows stays in cache across the KC blocks instead of streaming through once per block.
@@ -142,17 +147,21 @@ struct Gemm {
     for (std::size_t j0 = 0; j0 < s.n; j0 += NC) {
       const std::size_t nc = std::min(NC, s.n - j0);
       const std::size_t panels = (nc + NR - 1) / NR;
-      const std::size_t column_parts = std::max<std::size_t>(1, std::min(threads / row_parts, panels));
+      const std::size_t column_parts =
+          std::max<std::size_t>(1, std::min(panels, (wanted_tasks + row_parts - 1) / row_parts));
       for (std::size_t k0 = 0; k0 < s.k; k0 += ks_limit) {
         const std::size_t ks = std::min(ks_limit, s.k - k0);
+        // Blocks of equal depth (688 runs as 3 x 232, not 256 + 256 + 176): a shallow last block
+        // would pay a whole pass over C for little work.
         const std::size_t blocks = (ks + KC - 1) / KC;
-        // Block `kb` of the span holds KC rows of op(B) (fewer in the last), as `panels` panels of
-        // (kc, NR); every block before it is full, so it starts at kb * KC * panels * NR.
-        const auto block_of = [&](std::size_t kb) { return packed_b + kb * KC * panels * NR; };
+        const std::size_t depth = ((ks + blocks - 1) / blocks + 7) / 8 * 8;
+        // Block `kb` of the span holds `depth` rows of op(B) (fewer in the last), as `panels` panels
+        // of (kc, NR); every block before it is full, so it starts at kb * depth * panels * NR.
+        const auto block_of = [&](std::size_t kb) { return packed_b + kb * depth * panels * NR; };
         parallel_ranges(blocks * panels, [&](std::size_t first, std::size_t last) {
           for (std::size_t item = first; item < last; ++item) {
             const std::size_t kb = item / panels, panel = item % panels;
-            const std::size_t p0 = k0 + kb * KC, kc = std::min(KC, s.k - p0);
+            const std::size_t p0 = k0 + kb * depth, kc = std::min(depth, k0 + ks - p0);
             const std::size_t width = std::min(NR, nc - panel * NR);
             pack_b<TransB>(b, ldb, p0, kc, j0 + panel * NR, width, block_of(kb) + panel * NR * kc);
           }
@@ -161,8 +170,8 @@ struct Gemm {
         pool.run(row_parts * column_parts, [&](std::size_t task) {
           const std::size_t row_part = task / column_parts;
           const std::size_t column_part = task % column_parts;
-          const std::size_t row_begin = s.m * row_part / row_parts;
-          const std::size_t row_end = s.m * (row_part + 1) / row_parts;
+          const std::size_t row_begin = row_part * row_block;
+          const std::size_t row_end = std::min(s.m, row_begin + row_block);
           const std::size_t panel_begin = panels * column_part / column_parts;
           const std::size_t panel_end = panels * (column_part + 1) / column_parts;
           static thread_local PackBuffer packed_a_buffer;
@@ -171,7 +180,7 @@ struct Gemm {
           for (std::size_t i0 = row_begin; i0 < row_end; i0 += MC) {
             const std::size_t mc = std::min(MC, row_end - i0);
             for (std::size_t kb = 0; kb < blocks; ++kb) {
-              const std::size_t p0 = k0 + kb * KC, kc = std::min(KC, s.k - p0);
+              const std::size_t p0 = k0 + kb * depth, kc = std::min(depth, k0 + ks - p0);
               // Without accumulation, the first block writes C and the rest add to it: C is never cleared.
               const bool overwrite = !s.accumulate && p0 == 0;
               pack_a<TransA>(a, lda, i0, mc, p0, kc, packed_a);
