@@ -7,7 +7,7 @@ import type {
   MatmulShape,
 } from '../backend';
 import { BufferError } from '../errors';
-import { attentionSizes, ReferenceBackend } from '../reference';
+import { attentionSizes, clipFactor, ReferenceBackend } from '../reference';
 import type { NativeAddon } from './addon';
 
 /**
@@ -89,18 +89,17 @@ export class NativeBackend extends ReferenceBackend {
     this.#addon.scale(this.#floats(x, 0, 'scale: x'), factor);
   }
 
+  override clipToNorm(x: DeviceBuffer, sumOfSquares: DeviceBuffer, maxNorm: number): void {
+    const elements = this.#floats(x, 0, 'clipToNorm: x');
+    const factor = clipFactor(this.#floats(sumOfSquares, 1, 'clipToNorm: sumOfSquares')[0]!, maxNorm);
+    if (factor < 1) this.#addon.scale(elements, factor);
+  }
+
   override sumOfSquares(out: DeviceBuffer, x: DeviceBuffer): void {
     this.#addon.sumOfSquares(
       this.#floats(out, 1, 'sumOfSquares: out'),
       this.#floats(x, 0, 'sumOfSquares: x'),
     );
-  }
-
-  override clipToNorm(x: DeviceBuffer, sumOfSquares: DeviceBuffer, maxNorm: number): void {
-    const elements = this.#floats(x, 0, 'clipToNorm: x');
-    const squares = this.#floats(sumOfSquares, 1, 'clipToNorm: sumOfSquares')[0]!;
-    const factor = maxNorm / (Math.sqrt(squares) + 1e-6);
-    if (factor < 1) this.#addon.scale(elements, factor);
   }
 
   override dropoutMask(mask: DeviceBuffer, probability: number, seed: number): void {

@@ -62,8 +62,13 @@ export function swigluBackward(
   }
 }
 
+/** The factor clipping by global norm scales gradients by: below 1 only when their norm passes `maxNorm`. */
+export function clipFactor(sumOfSquares: number, maxNorm: number): number {
+  return maxNorm / (Math.sqrt(sumOfSquares) + 1e-6);
+}
+
 export function clipToNorm(x: FloatArray, sumOfSquares: number, maxNorm: number): void {
-  const factor = maxNorm / (Math.sqrt(sumOfSquares) + 1e-6);
+  const factor = clipFactor(sumOfSquares, maxNorm);
   if (factor < 1) scale(x, factor);
 }
 

@@ -1,1 +1,2 @@
 export { attentionSizes, ReferenceBackend, type ReferencePrecision } from './backend';
+export { clipFactor } from './elementwise';
