@@ -45,9 +45,13 @@ struct Gemm {
                    std::size_t ldc, float alpha, bool overwrite) {
     V acc[MR][NV];
 #pragma GCC unroll 16
-    for (std::size_t r = 0; r < MR; ++r)
+    for (std::size_t r = 0; r < MR; ++r) {
+      // C's tile is read or written only after the KC loop; fetching its lines now hides the miss.
+      __builtin_prefetch(c + r * ldc, 1);
+      __builtin_prefetch(c + r * ldc + NR - 1, 1);
 #pragma GCC unroll 8
       for (std::size_t v = 0; v < NV; ++v) acc[r][v] = Isa::zero();
+    }
 #pragma GCC unroll 4
     for (std::size_t p = 0; p < kc; ++p) {
       V bv[NV];
