@@ -57,13 +57,16 @@ Napi::Value GemmKernel(const Napi::CallbackInfo& info) {
 Napi::Value UseGemmKernel(const Napi::CallbackInfo& info) {
   const std::string name = info[0].ToString().Utf8Value();
   whetstone::GemmKernel kernel = whetstone::best_gemm_kernel();
-  const auto runnable = whetstone::runnable_gemm_kernels();
   if (name != "best") {
-    std::string names;
-    for (const whetstone::GemmKernel each : runnable) names += std::string(names.empty() ? "" : ", ") + whetstone::gemm_kernel_name(each);
+    const auto runnable = whetstone::runnable_gemm_kernels();
     const bool known = whetstone::gemm_kernel_named(name.c_str(), &kernel);
     if (!known || std::find(runnable.begin(), runnable.end(), kernel) == runnable.end()) {
-      const std::string message = "useGemmKernel: '" + name + "' is not a GEMM kernel this CPU runs; it runs " + names + " (or 'best')";
+      std::string names;
+      for (const whetstone::GemmKernel each : runnable) {
+        names += std::string(names.empty() ? "" : ", ") + whetstone::gemm_kernel_name(each);
+      }
+      const std::string message =
+          "useGemmKernel: '" + name + "' is not a GEMM kernel this CPU runs; it runs " + names + " (or 'best')";
       fail(info.Env(), message.c_str());
       return info.Env().Undefined();
     }

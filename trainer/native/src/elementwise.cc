@@ -505,7 +505,7 @@ void scale(Isa isa, float* x, float factor, std::size_t n) {
 double sum_of_squares(Isa isa, const float* x, std::size_t n) {
   const std::size_t chunks = (n + kReductionChunk - 1) / kReductionChunk;
   std::vector<double> partials(chunks, 0.0);
-  parallel_for(chunks, 1, [&](std::size_t first, std::size_t last) {
+  parallel_ranges(chunks, [&](std::size_t first, std::size_t last) {
     for (std::size_t chunk = first; chunk < last; ++chunk) {
       const float* part = x + chunk * kReductionChunk;
       const std::size_t count = std::min(kReductionChunk, n - chunk * kReductionChunk);
@@ -561,17 +561,17 @@ std::ptrdiff_t embedding_backward(Isa isa, float* dtable, std::size_t table_rows
 void rms_norm_forward(Isa isa, float* out, float* rstd, const float* x, const float* weight, std::size_t rows,
                       std::size_t cols, float epsilon) {
   parallel_for(rows, rows_per_grain(cols), [&](std::size_t first, std::size_t last) {
-  for (std::size_t r = first; r < last; ++r) {
-    const float* row = x + r * cols;
-    const double squares = isa == Isa::Avx2 ? dot_avx2(row, row, cols) : dot_scalar(row, row, cols);
-    const float s = static_cast<float>(1.0 / std::sqrt(squares / static_cast<double>(cols) + epsilon));
-    rstd[r] = s;
-    if (isa == Isa::Avx2) {
-      rms_scale_row_avx2(out + r * cols, row, weight, s, cols);
-    } else {
-      rms_scale_row(out + r * cols, row, weight, s, cols);
+    for (std::size_t r = first; r < last; ++r) {
+      const float* row = x + r * cols;
+      const double squares = isa == Isa::Avx2 ? dot_avx2(row, row, cols) : dot_scalar(row, row, cols);
+      const float s = static_cast<float>(1.0 / std::sqrt(squares / static_cast<double>(cols) + epsilon));
+      rstd[r] = s;
+      if (isa == Isa::Avx2) {
+        rms_scale_row_avx2(out + r * cols, row, weight, s, cols);
+      } else {
+        rms_scale_row(out + r * cols, row, weight, s, cols);
+      }
     }
-  }
   });
 }
 
@@ -611,7 +611,7 @@ void rms_norm_backward(Isa isa, float* dx, float* dweight, const float* dout, co
   const std::size_t chunk_rows = std::max<std::size_t>(1, kReductionChunk / std::max<std::size_t>(cols, 1));
   const std::size_t chunks = (rows + chunk_rows - 1) / chunk_rows;
   std::vector<float> partials(chunks * cols, 0.0f);
-  parallel_for(chunks, 1, [&](std::size_t first, std::size_t last) {
+  parallel_ranges(chunks, [&](std::size_t first, std::size_t last) {
     for (std::size_t chunk = first; chunk < last; ++chunk) {
       rms_norm_backward_rows(isa, dx, partials.data() + chunk * cols, dout, x, weight, rstd, chunk * chunk_rows,
                              std::min(rows, (chunk + 1) * chunk_rows), cols);
@@ -631,8 +631,10 @@ std::ptrdiff_t rope(Isa isa, float* x, const std::int32_t* positions, const floa
   const float sign = inverse ? -1.0f : 1.0f;
   const std::size_t width = heads * head_dim;
   parallel_for(count, rows_per_grain(width), [&](std::size_t first, std::size_t last) {
-    if (isa == Isa::Avx2) return rope_avx2(x + first * width, positions + first, cos, sin, last - first, heads, head_dim, sign);
-    rope_body(x + first * width, positions + first, cos, sin, last - first, heads, head_dim, sign);
+    float* rows = x + first * width;
+    const std::size_t tokens = last - first;
+    if (isa == Isa::Avx2) return rope_avx2(rows, positions + first, cos, sin, tokens, heads, head_dim, sign);
+    rope_body(rows, positions + first, cos, sin, tokens, heads, head_dim, sign);
   });
   return -1;
 }
@@ -686,20 +688,20 @@ std::ptrdiff_t cross_entropy_backward(Isa isa, float* dlogits, const float* logi
   const std::ptrdiff_t bad = first_out_of_range(targets, rows, vocab);
   if (bad >= 0) return bad;
   parallel_for(rows, rows_per_grain(vocab), [&](std::size_t first, std::size_t last) {
-  for (std::size_t n = first; n < last; ++n) {
-    const float* row = logits + n * vocab;
-    float* out = dlogits + n * vocab;
-    const float lse = row_log_sum_exp(isa, row, vocab);
-    const float factor = weights[n] * scale;
-    const std::size_t target = static_cast<std::size_t>(targets[n]);
-    if (isa == Isa::Avx2) {
-      softmax_gradient_row_avx2(out, row, vocab, target, lse, factor);
-    } else {
-      const float target_logit = row[target];
-      for (std::size_t i = 0; i < vocab; ++i) out[i] = std::exp(row[i] - lse) * factor;
-      out[target] = (std::exp(target_logit - lse) - 1.0f) * factor;
+    for (std::size_t n = first; n < last; ++n) {
+      const float* row = logits + n * vocab;
+      float* out = dlogits + n * vocab;
+      const float lse = row_log_sum_exp(isa, row, vocab);
+      const float factor = weights[n] * scale;
+      const std::size_t target = static_cast<std::size_t>(targets[n]);
+      if (isa == Isa::Avx2) {
+        softmax_gradient_row_avx2(out, row, vocab, target, lse, factor);
+      } else {
+        const float target_logit = row[target];
+        for (std::size_t i = 0; i < vocab; ++i) out[i] = std::exp(row[i] - lse) * factor;
+        out[target] = (std::exp(target_logit - lse) - 1.0f) * factor;
+      }
     }
-  }
   });
   return -1;
 }

@@ -106,17 +106,12 @@ void ThreadPool::run(std::size_t tasks, const std::function<void(std::size_t)>& 
   tasks_ = 0;
 }
 
-void parallel_ranges(std::size_t count, const std::function<void(std::size_t, std::size_t)>& body) {
-  ThreadPool& pool = ThreadPool::instance();
-  const std::size_t parts = std::min(count, pool.size());
-  pool.run(parts, [&](std::size_t part) {
-    const std::size_t begin = count * part / parts;
-    const std::size_t end = count * (part + 1) / parts;
-    if (begin < end) body(begin, end);
-  });
-}
+namespace {
 
-void parallel_for(std::size_t count, std::size_t grain, const std::function<void(std::size_t, std::size_t)>& body) {
+// Runs body on at most pool-size contiguous ranges of [0, count), each at least `grain` items, with
+// every boundary but the last a multiple of `alignment`; a single range runs on the caller.
+void split(std::size_t count, std::size_t grain, std::size_t alignment,
+           const std::function<void(std::size_t, std::size_t)>& body) {
   ThreadPool& pool = ThreadPool::instance();
   const std::size_t parts = std::min(pool.size(), count / std::max<std::size_t>(grain, 1));
   if (parts <= 1) {
@@ -124,12 +119,22 @@ void parallel_for(std::size_t count, std::size_t grain, const std::function<void
     return;
   }
   const auto boundary = [&](std::size_t part) {
-    return part == parts ? count : count * part / parts / 16 * 16;
+    return part == parts ? count : count * part / parts / alignment * alignment;
   };
   pool.run(parts, [&](std::size_t part) {
     const std::size_t begin = boundary(part), end = boundary(part + 1);
     if (begin < end) body(begin, end);
   });
+}
+
+}  // namespace
+
+void parallel_ranges(std::size_t count, const std::function<void(std::size_t, std::size_t)>& body) {
+  split(count, 1, 1, body);
+}
+
+void parallel_for(std::size_t count, std::size_t grain, const std::function<void(std::size_t, std::size_t)>& body) {
+  split(count, grain, 16, body);
 }
 
 }  // namespace whetstone

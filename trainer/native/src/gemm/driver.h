@@ -146,8 +146,7 @@ struct Gemm {
     // thread then runs every KC block of its rows without waiting on the others, and a block of
     // C's rows stays in cache across the KC blocks instead of streaming through once per block.
     const std::size_t ks_limit = std::max(KC, PACKED_B_LIMIT / NC / KC * KC);
-    static thread_local PackBuffer packed_b_buffer;
-    float* const packed_b = packed_b_buffer.reserve(NC * std::min(ks_limit, (s.k + KC - 1) / KC * KC));
+    float* const packed_b = packed_b_buffer().reserve(NC * std::min(ks_limit, (s.k + KC - 1) / KC * KC));
     for (std::size_t j0 = 0; j0 < s.n; j0 += NC) {
       const std::size_t nc = std::min(NC, s.n - j0);
       const std::size_t panels = (nc + NR - 1) / NR;
@@ -178,8 +177,7 @@ struct Gemm {
           const std::size_t row_end = std::min(s.m, row_begin + row_block);
           const std::size_t panel_begin = panels * column_part / column_parts;
           const std::size_t panel_end = panels * (column_part + 1) / column_parts;
-          static thread_local PackBuffer packed_a_buffer;
-          float* const packed_a = packed_a_buffer.reserve(MC * KC);
+          float* const packed_a = packed_a_buffer().reserve(MC * KC);
           alignas(64) float edge[MR * NR];
           for (std::size_t i0 = row_begin; i0 < row_end; i0 += MC) {
             const std::size_t mc = std::min(MC, row_end - i0);

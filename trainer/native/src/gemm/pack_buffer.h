@@ -30,4 +30,9 @@ class PackBuffer {
   std::size_t capacity_ = 0;
 };
 
+// The calling thread's buffers for packed A and packed B. A thread runs one product at a time,
+// so every kernel and transpose shares them, and a thread keeps at most one of each.
+PackBuffer& packed_a_buffer();
+PackBuffer& packed_b_buffer();
+
 }  // namespace whetstone::gemm
