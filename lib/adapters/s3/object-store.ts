@@ -19,6 +19,14 @@ export interface ObjectBody {
   readonly bytes: number;
 }
 
+/** One object under a listed prefix. */
+export interface ListedObject {
+  readonly key: string;
+  readonly bytes: number;
+  /** Milliseconds since the epoch. */
+  readonly lastModified: number;
+}
+
 export interface CompletedPart {
   readonly partNumber: number;
   readonly etag: string;
@@ -31,6 +39,8 @@ export interface ObjectStore {
   /** Size in bytes; undefined when there is no such object. */
   size(key: string): Promise<number | undefined>;
   delete(key: string): Promise<void>;
+  /** Every object whose key starts with `prefix`, in key order. */
+  list(prefix: string): Promise<ListedObject[]>;
   /** Deletes every object whose key starts with `prefix`; returns how many there were. */
   deletePrefix(prefix: string): Promise<number>;
   createMultipartUpload(key: string, contentType: string): Promise<string>;
@@ -80,6 +90,26 @@ export class S3ObjectStore implements ObjectStore {
 
   async delete(key: string): Promise<void> {
     await this.client.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: key }));
+  }
+
+  async list(prefix: string): Promise<ListedObject[]> {
+    const listed: ListedObject[] = [];
+    let token: string | undefined;
+    do {
+      const page = await this.client.send(
+        new ListObjectsV2Command({ Bucket: this.bucket, Prefix: prefix, ContinuationToken: token }),
+      );
+      for (const object of page.Contents ?? []) {
+        if (!object.Key) continue;
+        listed.push({
+          key: object.Key,
+          bytes: object.Size ?? 0,
+          lastModified: object.LastModified?.getTime() ?? 0,
+        });
+      }
+      token = page.NextContinuationToken;
+    } while (token);
+    return listed.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
   }
 
   async deletePrefix(prefix: string): Promise<number> {
