@@ -1,9 +1,18 @@
-import { appendFile, mkdir, writeFile } from 'node:fs/promises';
+import { appendFile, copyFile, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
-import { encodeExample, readJsonlExamples } from '../data';
+import { encodeExample, readJsonlExamples, type TrainingExample } from '../data';
 import { createBackend } from '../engine/backends';
 import { TrainingConfigError } from '../engine/errors';
 import { Random } from '../engine/random';
+import {
+  type EvaluationReport,
+  type GenerationPrompt,
+  type GenerationSample,
+  generateAnswers,
+  generationPrompt,
+  isExactMatch,
+  modelScores,
+} from '../eval';
 import { readModelConfig } from '../model/config';
 import { exportMergedModel, exportModel } from '../model/export';
 import { loadHfWeights } from '../model/hf-weights';
@@ -11,17 +20,40 @@ import { LlamaModel } from '../model/llama';
 import type { TrainingMethod } from '../model/method';
 import { readLoraAdapter, saveLoraAdapter } from '../model/peft';
 import { loadTokenizer, type Tokenizer } from '../tokenizer';
+import { resumeRunCheckpoint, saveRunCheckpoint } from './checkpoint';
+import { TrainingStoppedError } from './errors';
 import { type Evaluation, evaluate } from './evaluate';
 import type { TokenizedExample } from './examples';
+import { resultCsv } from './result-csv';
 import { DEFAULT_TRAINING, type StepReport, TrainingRun, type TrainingSettings } from './run';
 
 const DEFAULT_MAX_SEQ_LEN = 2048;
+const METRICS_FILE = 'metrics.jsonl';
+
+export interface CheckpointPolicy {
+  /** Local folder that receives `step-N/` checkpoints. */
+  readonly dir: string;
+  /** Also checkpoint every this many steps; every epoch end checkpoints anyway. */
+  readonly everySteps?: number;
+}
+
+export interface GenerationPolicy {
+  /** Validation examples answered by greedy decoding, base model and fine-tuned: the first this many. */
+  readonly examples: number;
+  /** Tokens an answer may run past its reference's length. Default 8. */
+  readonly slackTokens?: number;
+}
 
 export interface FineTuneOptions {
   /** A Hugging Face model directory: config.json, safetensors, tokenizer files. */
   readonly modelDir: string;
   readonly trainFile: string;
   readonly validationFile?: string;
+  /**
+   * Without a validation file, this share of the training examples (drawn with the seed) is held
+   * out for validation instead. Default 0: no validation.
+   */
+  readonly validationFraction?: number;
   readonly outDir: string;
   readonly method: TrainingMethod;
   /** A PEFT adapter to continue training; its rank, alpha and modules replace the method's. */
@@ -32,16 +64,44 @@ export interface FineTuneOptions {
   readonly backend?: string;
   /** Also write the LoRA-merged model, in Hugging Face layout, to `{outDir}/merged`. */
   readonly merge?: boolean;
+  readonly checkpoints?: CheckpointPolicy;
+  /** A checkpoint folder this run continues from, made by a run with the same data and settings. */
+  readonly resumeFrom?: string;
+  /** Once aborted, the run checkpoints after the step under way and throws TrainingStoppedError. */
+  readonly signal?: AbortSignal;
+  readonly generations?: GenerationPolicy;
 }
 
 export interface StepProgress extends StepReport {
   readonly tokensPerSecond: number;
   readonly elapsedSeconds: number;
+  /** Seconds left at this run's pace so far. */
+  readonly etaSeconds: number;
+}
+
+export interface TrainingPlan {
+  readonly totalSteps: number;
+  readonly stepsPerEpoch: number;
+  readonly trainExamples: number;
+  readonly validationExamples: number;
+  /** The step a resumed run starts after; 0 for a fresh one. */
+  readonly resumedAtStep: number;
+}
+
+export interface SavedCheckpoint {
+  readonly step: number;
+  readonly dir: string;
+  readonly trainLoss: number;
+  readonly trainMeanTokenAccuracy: number;
+  readonly validation: Evaluation | null;
 }
 
 export interface FineTuneHooks {
+  onPlan?(plan: TrainingPlan): void;
   onStep?(progress: StepProgress): void;
   onEvaluation?(step: number, evaluation: Evaluation): void;
+  /** Awaited before training goes on, so a checkpoint can be copied elsewhere first. */
+  onCheckpoint?(checkpoint: SavedCheckpoint): Promise<void> | void;
   onNotice?(message: string): void;
 }
 
@@ -51,20 +111,43 @@ export interface FineTuneSummary {
   readonly steps: number;
   readonly epochs: number;
   readonly trainExamples: number;
+  readonly validationExamples: number;
+  /** Trained (weighted) tokens over every step, resumed ones included. */
   readonly trainedTokens: number;
+  /** Every token of every step, padding excluded: what a run processes and bills. */
+  readonly processedTokens: number;
   readonly finalTrainLoss: number;
   /** The untrained model on the validation set, for comparison. */
   readonly baseValidation: Evaluation | null;
   readonly validation: Evaluation | null;
+  readonly evaluation: EvaluationReport | null;
+  readonly resumedAtStep: number;
   readonly seconds: number;
   /** Paths written, relative to outDir. */
   readonly outputs: readonly string[];
 }
 
+/** What a checkpoint carries besides the training state, so that a resumed run reports as one run. */
+interface RunTotals {
+  trainedTokens: number;
+  processedTokens: number;
+  finalTrainLoss: number;
+  finalTrainAccuracy: number;
+  baseValidation: Evaluation | null;
+  finalValidation: Evaluation | null;
+  baseAnswers: string[] | null;
+}
+
+interface Dataset {
+  readonly train: TokenizedExample[];
+  readonly validation: TokenizedExample[] | null;
+  readonly prompts: GenerationPrompt[];
+}
+
 /**
  * Fine-tunes a model directory on JSONL examples and writes the result to outDir: `adapter/` (LoRA,
  * PEFT layout) or `model/` (full or partial, Hugging Face layout), `metrics.jsonl` (one line per
- * step and per evaluation) and `summary.json`.
+ * step and per evaluation), `result.csv`, `eval/` (with a validation set) and `summary.json`.
  */
 export async function fineTune(
   options: FineTuneOptions,
@@ -81,50 +164,103 @@ export async function fineTune(
     );
   }
   const tokenizer = await loadTokenizer(options.modelDir);
-  const train = await tokenize(options.trainFile, tokenizer, maxSeqLen, hooks);
-  const validation = options.validationFile
-    ? await tokenize(options.validationFile, tokenizer, maxSeqLen, hooks)
-    : null;
-  const adapter = options.adapterDir ? await readLoraAdapter(options.adapterDir, config) : undefined;
-  const method = adapter ? adapter.method : options.method;
   const settings: TrainingSettings = {
     ...DEFAULT_TRAINING,
     ...options.training,
     padToken: tokenizer.padTokenId,
   };
+  const data = await loadDataset(options, tokenizer, maxSeqLen, settings.seed, hooks);
+  const adapter = options.adapterDir ? await readLoraAdapter(options.adapterDir, config) : undefined;
+  const method = adapter ? adapter.method : options.method;
   const model = LlamaModel.create(backend, config, method, {
     weights: await loadHfWeights(options.modelDir, config),
     adapter: adapter?.tensors,
     random: Random.fromSeed(settings.seed),
   });
-  const run = new TrainingRun(model, train, settings);
+  const run = new TrainingRun(model, data.train, settings);
 
   await mkdir(options.outDir, { recursive: true });
-  const metricsFile = join(options.outDir, 'metrics.jsonl');
-  await writeFile(metricsFile, '');
+  const metricsFile = join(options.outDir, METRICS_FILE);
   const record = (line: Record<string, unknown>) => appendFile(metricsFile, `${JSON.stringify(line)}\n`);
-  const evaluationBatch = settings.batchSize;
   const validate = async (step: number) => {
-    if (!validation) return null;
-    const result = await evaluate(model, validation, evaluationBatch, settings.padToken);
+    if (!data.validation) return null;
+    const result = await evaluate(model, data.validation, settings.batchSize, settings.padToken);
     await record({ step, valid_loss: result.loss, valid_mean_token_accuracy: result.meanTokenAccuracy });
     hooks.onEvaluation?.(step, result);
     return result;
   };
+  const answer = () =>
+    generateAnswers(model, tokenizer, data.prompts, {
+      slackTokens: options.generations?.slackTokens ?? 8,
+      maxPromptTokens: maxSeqLen,
+      maxPositions: config.maxPositionEmbeddings,
+    });
 
-  const baseValidation = await validate(0);
-  let trainedTokens = 0;
-  let finalTrainLoss = Number.NaN;
-  let finalValidation: Evaluation | null = baseValidation;
+  let totals: RunTotals;
+  if (options.resumeFrom) {
+    const meta = (await resumeRunCheckpoint(options.resumeFrom, run)) as { totals?: RunTotals };
+    if (!meta.totals) {
+      throw new TrainingConfigError(
+        'resumeFrom',
+        `the checkpoint in ${options.resumeFrom} has no run totals`,
+      );
+    }
+    totals = meta.totals;
+    await copyFile(join(options.resumeFrom, METRICS_FILE), metricsFile);
+  } else {
+    await writeFile(metricsFile, '');
+    const baseValidation = await validate(0);
+    totals = {
+      trainedTokens: 0,
+      processedTokens: 0,
+      finalTrainLoss: Number.NaN,
+      finalTrainAccuracy: Number.NaN,
+      baseValidation,
+      finalValidation: baseValidation,
+      baseAnswers: data.prompts.length > 0 ? await answer() : null,
+    };
+  }
+  const resumedAtStep = run.position.step;
+  hooks.onPlan?.({
+    totalSteps: run.totalSteps,
+    stepsPerEpoch: run.stepsPerEpoch,
+    trainExamples: data.train.length,
+    validationExamples: data.validation?.length ?? 0,
+    resumedAtStep,
+  });
+
+  const checkpoint = async (step: number) => {
+    if (!options.checkpoints) return;
+    const dir = join(options.checkpoints.dir, `step-${step}`);
+    await saveRunCheckpoint(dir, run, { totals });
+    await copyFile(metricsFile, join(dir, METRICS_FILE));
+    await hooks.onCheckpoint?.({
+      step,
+      dir,
+      trainLoss: totals.finalTrainLoss,
+      trainMeanTokenAccuracy: totals.finalTrainAccuracy,
+      validation: step % run.stepsPerEpoch === 0 ? totals.finalValidation : null,
+    });
+  };
+
   const trainingStarted = performance.now();
-  let tokensSeen = 0;
+  let tokensThisRun = 0;
+  const everySteps = options.checkpoints?.everySteps ?? Number.POSITIVE_INFINITY;
   while (!run.done) {
     const report = await run.step();
-    trainedTokens += report.trainedTokens;
-    tokensSeen += report.tokens;
-    finalTrainLoss = report.trainLoss;
+    totals.trainedTokens += report.trainedTokens;
+    totals.processedTokens += report.tokens;
+    totals.finalTrainLoss = report.trainLoss;
+    totals.finalTrainAccuracy = report.trainMeanTokenAccuracy;
+    tokensThisRun += report.tokens;
     const elapsedSeconds = (performance.now() - trainingStarted) / 1000;
-    const progress = { ...report, tokensPerSecond: tokensSeen / elapsedSeconds, elapsedSeconds };
+    const stepsThisRun = report.step - resumedAtStep;
+    const progress: StepProgress = {
+      ...report,
+      tokensPerSecond: tokensThisRun / elapsedSeconds,
+      elapsedSeconds,
+      etaSeconds: (elapsedSeconds / stepsThisRun) * (report.totalSteps - report.step),
+    };
     await record({
       step: report.step,
       epoch: report.epoch,
@@ -135,25 +271,86 @@ export async function fineTune(
       tokens_per_second: progress.tokensPerSecond,
     });
     hooks.onStep?.(progress);
-    if (report.step % run.stepsPerEpoch === 0) finalValidation = await validate(report.step);
+    const epochEnd = report.step % run.stepsPerEpoch === 0;
+    if (epochEnd) totals.finalValidation = await validate(report.step);
+    if (run.done) break;
+    if (epochEnd || report.step % everySteps === 0) await checkpoint(report.step);
+    else if (options.signal?.aborted) await checkpoint(report.step);
+    if (options.signal?.aborted)
+      throw new TrainingStoppedError(report.step, options.checkpoints !== undefined);
   }
 
+  const evaluation = data.validation ? await writeEvaluation(options.outDir, data, totals, answer) : null;
   const outputs = await writeOutputs(model, options);
+  await writeFile(
+    join(options.outDir, 'result.csv'),
+    resultCsv(await readFile(metricsFile, 'utf8'), basename(metricsFile)),
+  );
   const summary: FineTuneSummary = {
     backend: backend.name,
     method: method.kind,
     steps: run.totalSteps,
     epochs: settings.epochs,
-    trainExamples: train.length,
-    trainedTokens,
-    finalTrainLoss,
-    baseValidation,
-    validation: finalValidation,
+    trainExamples: data.train.length,
+    validationExamples: data.validation?.length ?? 0,
+    trainedTokens: totals.trainedTokens,
+    processedTokens: totals.processedTokens,
+    finalTrainLoss: totals.finalTrainLoss,
+    baseValidation: totals.baseValidation,
+    validation: totals.finalValidation,
+    evaluation,
+    resumedAtStep,
     seconds: (performance.now() - started) / 1000,
-    outputs: [...outputs, 'metrics.jsonl', 'summary.json'],
+    outputs: [...outputs, ...(evaluation ? ['eval'] : []), METRICS_FILE, 'result.csv', 'summary.json'],
   };
   await writeFile(join(options.outDir, 'summary.json'), `${JSON.stringify(summary, null, 2)}\n`);
   return summary;
+}
+
+async function loadDataset(
+  options: FineTuneOptions,
+  tokenizer: Tokenizer,
+  maxSeqLen: number,
+  seed: number,
+  hooks: FineTuneHooks,
+): Promise<Dataset> {
+  const train = await tokenize(options.trainFile, tokenizer, maxSeqLen, hooks);
+  let validation = options.validationFile
+    ? await tokenize(options.validationFile, tokenizer, maxSeqLen, hooks)
+    : null;
+  const fraction = options.validationFraction ?? 0;
+  if (!(fraction >= 0 && fraction < 1)) {
+    throw new TrainingConfigError(
+      'validationFraction',
+      `validationFraction must be in [0, 1), got ${fraction}`,
+    );
+  }
+  if (!validation && fraction > 0 && train.length >= 2) {
+    const count = Math.min(train.length - 1, Math.max(1, Math.round(train.length * fraction)));
+    const order = Random.fromSeed((seed ^ 0x7a11d) >>> 0).shuffle(train.map((_, index) => index));
+    const held = new Set(order.slice(0, count));
+    validation = train.filter((_, index) => held.has(index));
+    train.splice(0, train.length, ...train.filter((_, index) => !held.has(index)));
+    hooks.onNotice?.(
+      `No validation file: ${count} of the ${train.length + count} training examples (${(fraction * 100).toFixed(0)}%), drawn with seed ${seed}, are held out for validation`,
+    );
+  }
+  const limit = options.generations?.examples ?? 0;
+  const prompts: GenerationPrompt[] = [];
+  for (const example of validation ?? []) {
+    if (prompts.length >= limit) break;
+    const prompt = generationPrompt(tokenizer, example.source);
+    if (prompt) prompts.push(prompt);
+  }
+  return { train: train.map(stripSource), validation: validation?.map(stripSource) ?? null, prompts };
+}
+
+interface SourcedExample extends TokenizedExample {
+  readonly source: TrainingExample;
+}
+
+function stripSource({ tokens, lossWeights }: SourcedExample): TokenizedExample {
+  return { tokens, lossWeights };
 }
 
 async function tokenize(
@@ -161,13 +358,13 @@ async function tokenize(
   tokenizer: Tokenizer,
   maxSeqLen: number,
   hooks: FineTuneHooks,
-): Promise<TokenizedExample[]> {
-  const examples: TokenizedExample[] = [];
+): Promise<SourcedExample[]> {
+  const examples: SourcedExample[] = [];
   let truncated = 0;
   for await (const { example } of readJsonlExamples(file)) {
     const encoded = encodeExample(tokenizer, example, { maxSeqLen });
     if (encoded.truncated) truncated += 1;
-    examples.push({ tokens: encoded.tokens, lossWeights: encoded.lossWeights });
+    examples.push({ tokens: encoded.tokens, lossWeights: encoded.lossWeights, source: example });
   }
   if (examples.length === 0) throw new TrainingConfigError('examples', `${basename(file)} holds no examples`);
   if (truncated > 0)
@@ -175,6 +372,46 @@ async function tokenize(
       `${basename(file)}: ${truncated} of ${examples.length} examples were cut to ${maxSeqLen} tokens`,
     );
   return examples;
+}
+
+async function writeEvaluation(
+  outDir: string,
+  data: Dataset,
+  totals: RunTotals,
+  answer: () => Promise<string[]>,
+): Promise<EvaluationReport> {
+  const tuned = data.prompts.length > 0 ? await answer() : [];
+  const base = totals.baseAnswers ?? [];
+  const report: EvaluationReport = {
+    validation_examples: data.validation?.length ?? 0,
+    base: modelScores(
+      totals.baseValidation,
+      base.map((text, index) => isExactMatch(text, data.prompts[index]!.reference)),
+    ),
+    tuned: modelScores(
+      totals.finalValidation,
+      tuned.map((text, index) => isExactMatch(text, data.prompts[index]!.reference)),
+    ),
+  };
+  const samples = data.prompts.map((prompt, index): GenerationSample => {
+    const question =
+      typeof prompt.prompt === 'string' ? { prompt: prompt.prompt } : { messages: prompt.prompt };
+    return {
+      index,
+      ...question,
+      reference: prompt.reference,
+      base: base[index] ?? '',
+      tuned: tuned[index] ?? '',
+    };
+  });
+  const dir = join(outDir, 'eval');
+  await mkdir(dir, { recursive: true });
+  await writeFile(join(dir, 'metrics.json'), `${JSON.stringify(report, null, 2)}\n`);
+  await writeFile(
+    join(dir, 'samples.jsonl'),
+    samples.map((sample) => `${JSON.stringify(sample)}\n`).join(''),
+  );
+  return report;
 }
 
 async function writeOutputs(model: LlamaModel, options: FineTuneOptions): Promise<string[]> {

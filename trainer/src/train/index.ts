@@ -1,14 +1,20 @@
 export { resumeRunCheckpoint, saveRunCheckpoint } from './checkpoint';
+export { TrainingStoppedError } from './errors';
 export { type Evaluation, evaluate } from './evaluate';
 export type { TokenizedExample } from './examples';
 export {
+  type CheckpointPolicy,
   type FineTuneHooks,
   type FineTuneOptions,
   type FineTuneSummary,
   fineTune,
+  type GenerationPolicy,
+  type SavedCheckpoint,
   type StepProgress,
+  type TrainingPlan,
 } from './fine-tune';
 export { AdamW, type AdamWSettings, clipByGlobalNorm, DEFAULT_ADAMW } from './optimizer';
+export { RESULT_COLUMNS, resultCsv } from './result-csv';
 export {
   DEFAULT_TRAINING,
   type StepReport,

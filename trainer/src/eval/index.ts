@@ -1,0 +1,9 @@
+export {
+  type GenerationOptions,
+  type GenerationPrompt,
+  generateAnswers,
+  generationPrompt,
+  isExactMatch,
+  type PromptMessage,
+} from './generations';
+export { type EvaluationReport, type GenerationSample, type ModelScores, modelScores } from './scores';

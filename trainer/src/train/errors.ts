@@ -1,0 +1,18 @@
+/**
+ * The run was asked to stop (SIGTERM: spot reclaim, pause, cancel) and did, after the step under way.
+ * `checkpointed` says whether a checkpoint of that step was saved for the next attempt to resume from.
+ */
+export class TrainingStoppedError extends Error {
+  readonly step: number;
+  readonly checkpointed: boolean;
+  constructor(step: number, checkpointed: boolean) {
+    super(
+      checkpointed
+        ? `Training stopped on request after step ${step}, which was checkpointed`
+        : `Training stopped on request after step ${step} without a checkpoint`,
+    );
+    this.name = 'TrainingStoppedError';
+    this.step = step;
+    this.checkpointed = checkpointed;
+  }
+}
