@@ -4,7 +4,10 @@
  */
 export interface RouteDefinition {
   readonly method: 'GET' | 'POST' | 'DELETE';
-  /** API Gateway resource path; `{name}` segments become path parameters. */
+  /**
+   * API Gateway resource path; `{name}` segments become path parameters, and a last `{name+}`
+   * (greedy) takes the rest of the path, slashes included.
+   */
   readonly path: string;
   /** Module under lambdas/, without extension. */
   readonly module: string;
@@ -37,6 +40,16 @@ export const ROUTES: readonly RouteDefinition[] = [
     method: 'GET',
     path: '/v1/fine_tuning/jobs/{fine_tuning_job_id}/checkpoints',
     module: 'jobs/checkpoints',
+  },
+  {
+    method: 'GET',
+    path: '/v1/whetstone/jobs/{fine_tuning_job_id}/artifacts',
+    module: 'jobs/artifacts',
+  },
+  {
+    method: 'GET',
+    path: '/v1/whetstone/jobs/{fine_tuning_job_id}/artifacts/{path+}',
+    module: 'jobs/artifact-content',
   },
   { method: 'POST', path: '/v1/whetstone/teams', module: 'teams/create' },
   { method: 'GET', path: '/v1/whetstone/teams', module: 'teams/list' },

@@ -1,12 +1,12 @@
 import { z } from 'zod';
-import { FILE_PURPOSES, MAX_FILE_BYTES } from '../../lib/core/schemas';
+import { MAX_FILE_BYTES, UPLOAD_PURPOSES } from '../../lib/core/schemas';
 import { json } from '../http/responses';
 import { route } from '../http/route';
 import { uploadedFileSchema } from '../http/schemas';
 import { stores } from '../runtime/dependencies';
 import { createFile } from './service';
 
-const bodySchema = z.strictObject({ purpose: z.enum(FILE_PURPOSES), file: uploadedFileSchema });
+const bodySchema = z.strictObject({ purpose: z.enum(UPLOAD_PURPOSES), file: uploadedFileSchema });
 
 export const handler = route(
   {

@@ -181,6 +181,7 @@ export function mergeAttempts(
       reason: attemptReason(ended) ?? known?.reason ?? null,
       instance_type: known?.instance_type ?? null,
       market: known?.market ?? null,
+      region: known?.region ?? null,
     });
   });
   if (detail.status === 'RUNNING') {
@@ -196,6 +197,7 @@ export function mergeAttempts(
         reason: null,
         instance_type: null,
         market: null,
+        region: null,
       });
     }
   }

@@ -23,6 +23,7 @@ import {
   modelObjectSchema,
   type registerModelRequestSchema,
   type Team,
+  unixSeconds,
 } from '../core/schemas';
 import { WhetstoneApiError, WhetstoneConnectionError } from './errors';
 
@@ -86,6 +87,21 @@ const jobListSchema = listEnvelopeSchema(fineTuningJobSchema);
 const eventListSchema = listEnvelopeSchema(jobEventSchema);
 const checkpointListSchema = listEnvelopeSchema(jobCheckpointSchema);
 const modelListSchema = z.object({ object: z.literal('list'), data: z.array(modelObjectSchema) });
+
+/** Whetstone's artifact item (`GET /v1/whetstone/jobs/{id}/artifacts`): one object in the job's folder. */
+export const jobArtifactSchema = z.object({
+  object: z.literal('fine_tuning.job.artifact'),
+  /** Relative to the job's folder: `adapter/adapter_model.safetensors`. */
+  path: z.string().min(1),
+  bytes: z.number().int().nonnegative(),
+  created_at: unixSeconds,
+  /** Presigned (no key needed) in AWS; the gateway's download route, which needs the key, locally. */
+  url: z.url(),
+  /** Null for URLs that do not expire. */
+  expires_at: unixSeconds.nullable(),
+});
+export type JobArtifact = z.infer<typeof jobArtifactSchema>;
+const artifactListSchema = listEnvelopeSchema(jobArtifactSchema);
 
 type Query = Readonly<Record<string, string | number | undefined>>;
 
@@ -153,7 +169,7 @@ export class WhetstoneClient {
     retrieve: (fileId: string): Promise<FileObject> =>
       this.#json({ method: 'GET', path: `/v1/files/${segment(fileId)}` }),
     /** The stored bytes, following the API's redirect to a presigned URL for large files. */
-    content: (fileId: string): Promise<Uint8Array> => this.#content(fileId),
+    content: (fileId: string): Promise<Uint8Array> => this.#download(`/v1/files/${segment(fileId)}/content`),
     delete: (fileId: string): Promise<DeletedFile> =>
       this.#json({ method: 'DELETE', path: `/v1/files/${segment(fileId)}` }),
   };
@@ -203,6 +219,16 @@ export class WhetstoneClient {
           path: `${jobPath(jobId)}/events`,
           query: { ...params },
         }),
+      /** In path order; `after` is a path (the previous page's `last_id`). */
+      listArtifacts: (jobId: string, params: PageParams = {}): Promise<ListEnvelope<JobArtifact>> =>
+        this.#checked(artifactListSchema, 'list of fine-tuning job artifacts', {
+          method: 'GET',
+          path: `/v1/whetstone/jobs/${segment(jobId)}/artifacts`,
+          query: { ...params },
+        }),
+      /** One artifact's bytes, following the API's redirect to a presigned URL in AWS. */
+      downloadArtifact: async (jobId: string, path: string): Promise<Uint8Array> =>
+        this.#download(`/v1/whetstone/jobs/${segment(jobId)}/artifacts/${artifactPath(path)}`),
       /** Newest first; `after` pages back in time. */
       listCheckpoints: (jobId: string, params: PageParams = {}): Promise<ListEnvelope<JobCheckpoint>> =>
         this.#checked(checkpointListSchema, 'list of fine-tuning job checkpoints', {
@@ -286,8 +312,8 @@ export class WhetstoneClient {
     }
   }
 
-  async #content(fileId: string): Promise<Uint8Array> {
-    const call: Call = { method: 'GET', path: `/v1/files/${segment(fileId)}/content` };
+  async #download(path: string): Promise<Uint8Array> {
+    const call: Call = { method: 'GET', path };
     // The presigned URL carries its own signature; S3 refuses a request that also sends our key.
     const { response, url } = await this.#send(call, 'manual');
     const location = response.headers.get('location');
@@ -354,6 +380,17 @@ function jobPath(jobId: string): string {
 function segment(id: string): string {
   if (id.length === 0) throw new Error('An id must not be empty.');
   return encodeURIComponent(id);
+}
+
+/**
+ * Each segment percent-encoded, the slashes kept. What is wrong with a path is left for the API to
+ * name; but a URL resolves `.` and `..` segments before it is sent, so a path holding one goes
+ * with encoded slashes, as one segment, to arrive whole.
+ */
+function artifactPath(path: string): string {
+  if (path.length === 0) throw new Error('An artifact path must not be empty.');
+  const segments = path.split('/').map(encodeURIComponent);
+  return segments.some((part) => part === '.' || part === '..') ? segments.join('%2F') : segments.join('/');
 }
 
 function snippet(text: string): string {

@@ -6,6 +6,8 @@ export {
   type DeletedFile,
   type DeletedModel,
   type FilePurpose,
+  type JobArtifact,
+  jobArtifactSchema,
   type ListApiKeysParams,
   type ListAuditParams,
   type ListFilesParams,

@@ -46,9 +46,10 @@ interface CompiledRoute {
 
 function compile(route: RouteDefinition & { readonly handler: ProxyHandler }): CompiledRoute {
   const names: string[] = [];
-  const source = route.path.replace(/\{(\w+)\}/g, (_match, name: string) => {
+  const source = route.path.replace(/\{(\w+)(\+?)\}/g, (_match, name: string, greedy: string) => {
     names.push(name);
-    return '([^/]+)';
+    // `{name+}` is API Gateway's greedy parameter: the rest of the path, slashes included.
+    return greedy ? '(.+)' : '([^/]+)';
   });
   return { definition: route, pattern: new RegExp(`^${source}$`), names };
 }

@@ -1,16 +1,12 @@
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createS3Client } from '../../lib/adapters';
 import { newId } from '../../lib/core/ids';
 import type { JobSpec } from '../../lib/core/jobs';
 import { whetstoneOptionsSchema } from '../../lib/core/schemas';
-import type { RunningService } from '../../lib/local/services/dynamodb-local';
-import { startOnFreePort } from '../../lib/local/services/ports';
-import { startS3Server } from '../../lib/local/services/s3-server';
+import { startTestPlatform, type TestPlatform } from '../helpers/platform';
 
 const ROOT = resolve(__dirname, '..', '..');
 const BUCKET = 'whetstone-trainer-test';
@@ -91,29 +87,36 @@ describe('trainer entry point, without the platform', () => {
   });
 });
 
-describe('trainer entry point, against a local S3 server', () => {
-  const dataDir = mkdtempSync(join(tmpdir(), 'whetstone-trainer-'));
-  let s3: RunningService;
+describe('trainer entry point, against the local services', () => {
+  let platform: TestPlatform;
+  let bucket: string;
   let s3Env: Record<string, string>;
   let put: (key: string, body: string) => Promise<void>;
 
   beforeAll(async () => {
-    s3 = await startOnFreePort((port) => startS3Server({ dataDir, port, bucket: BUCKET }));
+    platform = await startTestPlatform();
+    bucket = platform.platform.bucket;
     s3Env = {
-      AWS_ENDPOINT_URL_S3: s3.endpoint,
+      AWS_ENDPOINT_URL_S3: platform.platform.s3Endpoint,
+      AWS_ENDPOINT_URL_DYNAMODB: platform.platform.dynamodbEndpoint,
       AWS_REGION: 'us-east-1',
       AWS_ACCESS_KEY_ID: 'S3RVER',
       AWS_SECRET_ACCESS_KEY: 'S3RVER',
+      WHETSTONE_TABLE: platform.platform.table,
+      WHETSTONE_BUCKET: platform.platform.bucket,
     };
-    const client = createS3Client({ endpoint: s3.endpoint, region: 'us-east-1', forcePathStyle: true });
+    const client = createS3Client({
+      endpoint: platform.platform.s3Endpoint,
+      region: 'us-east-1',
+      forcePathStyle: true,
+    });
     client.config.credentials = async () => ({ accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' });
     put = async (key, body) => {
-      await client.send(new PutObjectCommand({ Bucket: BUCKET, Key: key, Body: body }));
+      await client.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body }));
     };
-  });
+  }, 60_000);
   afterAll(async () => {
-    await s3?.stop();
-    rmSync(dataDir, { recursive: true, force: true });
+    await platform?.stop();
   });
 
   function jobSpec(jobId: string, trainingBytes: number): JobSpec {
@@ -126,12 +129,12 @@ describe('trainer entry point, against a local S3 server', () => {
         requested: 'tiny-llama',
         base: 'tiny-llama',
         architecture: 'LlamaForCausalLM',
-        uri: `s3://${BUCKET}/models/tiny-llama-${jobId}/`,
+        uri: `s3://${bucket}/models/tiny-llama-${jobId}/`,
         parent_uri: null,
       },
       training_file: {
         id: 'file-01HZX3Y8K9M2N4P6Q8R0S2T4V6',
-        uri: `s3://${BUCKET}/files/research/file-${jobId}`,
+        uri: `s3://${bucket}/files/research/file-${jobId}`,
         bytes: trainingBytes,
       },
       validation_file: null,
@@ -140,21 +143,23 @@ describe('trainer entry point, against a local S3 server', () => {
       suffix: null,
       fine_tuned_model: `ft:tiny-llama:research::${jobId}`,
       options: whetstoneOptionsSchema.parse({}),
-      output_uri: `s3://${BUCKET}/artifacts/research/${jobId}/`,
+      output_uri: `s3://${bucket}/artifacts/research/${jobId}/`,
     };
   }
 
   it('exits 2 when the job spec does not exist', async () => {
     // Prepare
     const jobId = newId('job');
-    const specUri = `s3://${BUCKET}/artifacts/research/${jobId}/spec.json`;
+    const specUri = `s3://${bucket}/artifacts/research/${jobId}/spec.json`;
 
     // Act
     const run = await runTrainer({ ...contractEnv(jobId, specUri), ...s3Env });
 
     // Assess
     expect(run.code).toBe(2);
-    expect(run.stderr).toContain(`Invalid trainer input: The job spec ${specUri} does not exist\n`);
+    expect(run.stderr).toContain(
+      `Job ${jobId} failed (invalid_job_spec): The job spec ${specUri} does not exist\n`,
+    );
   });
 
   it('exits 2 naming the field at fault when the job spec is invalid', async () => {
@@ -165,12 +170,12 @@ describe('trainer entry point, against a local S3 server', () => {
     await put(key, JSON.stringify({ ...spec, model: { ...spec.model, architecture: 'GPT2LMHeadModel' } }));
 
     // Act
-    const run = await runTrainer({ ...contractEnv(jobId, `s3://${BUCKET}/${key}`), ...s3Env });
+    const run = await runTrainer({ ...contractEnv(jobId, `s3://${bucket}/${key}`), ...s3Env });
 
     // Assess
     expect(run.code).toBe(2);
     expect(run.stderr).toContain(
-      `Invalid trainer input: The job spec s3://${BUCKET}/${key} is invalid at model.architecture: Invalid option`,
+      `Job ${jobId} failed (invalid_job_spec): The job spec s3://${bucket}/${key} is invalid at model.architecture: Invalid option`,
     );
   });
 
@@ -183,12 +188,12 @@ describe('trainer entry point, against a local S3 server', () => {
     await put(`files/research/file-${jobId}`, '{"messages":[]}\n');
 
     // Act
-    const run = await runTrainer({ ...contractEnv(jobId, `s3://${BUCKET}/${key}`), ...s3Env });
+    const run = await runTrainer({ ...contractEnv(jobId, `s3://${bucket}/${key}`), ...s3Env });
 
     // Assess
     expect(run.code).toBe(2);
     expect(run.stderr).toContain(
-      `Invalid trainer input: Job ${jobId} cannot run: the base model tiny-llama's config.json is missing (s3://${BUCKET}/models/tiny-llama-${jobId}/config.json); the training file file-01HZX3Y8K9M2N4P6Q8R0S2T4V6 has 16 bytes where the spec recorded 999 (s3://${BUCKET}/files/research/file-${jobId})\n`,
+      `Job ${jobId} failed (invalid_job_spec): Job ${jobId} cannot run: the base model tiny-llama's config.json is missing (s3://${bucket}/models/tiny-llama-${jobId}/config.json); the training file file-01HZX3Y8K9M2N4P6Q8R0S2T4V6 has 16 bytes where the spec recorded 999 (s3://${bucket}/files/research/file-${jobId})\n`,
     );
   });
 
@@ -200,32 +205,12 @@ describe('trainer entry point, against a local S3 server', () => {
     await put(key, JSON.stringify(jobSpec(otherJob, 10)));
 
     // Act
-    const run = await runTrainer({ ...contractEnv(jobId, `s3://${BUCKET}/${key}`), ...s3Env });
+    const run = await runTrainer({ ...contractEnv(jobId, `s3://${bucket}/${key}`), ...s3Env });
 
     // Assess
     expect(run.code).toBe(2);
     expect(run.stderr).toContain(
-      `Invalid trainer input: The job spec s3://${BUCKET}/${key} is for job ${otherJob} of team research, but this trainer runs job ${jobId} of team research\n`,
-    );
-  });
-
-  it('with every input in place, fails with exit 1 saying that this build cannot train', async () => {
-    // Prepare
-    const jobId = newId('job');
-    const key = `artifacts/research/${jobId}/spec.json`;
-    const training = '{"messages":[]}\n';
-    await put(key, JSON.stringify(jobSpec(jobId, Buffer.byteLength(training))));
-    await put(`files/research/file-${jobId}`, training);
-    await put(`models/tiny-llama-${jobId}/config.json`, '{"architectures":["LlamaForCausalLM"]}');
-
-    // Act
-    const run = await runTrainer({ ...contractEnv(jobId, `s3://${BUCKET}/${key}`), ...s3Env });
-
-    // Assess
-    expect(run.code).toBe(1);
-    expect(run.stdout).toBe(`Job ${jobId} (launch 1, attempt 1): the spec and its inputs are in place\n`);
-    expect(run.stderr).toContain(
-      `Training is not available in this build of the Whetstone trainer: it checks a job's inputs but cannot train; job ${jobId} was not trained\n`,
+      `Job ${jobId} failed (invalid_job_spec): The job spec s3://${bucket}/${key} is for job ${otherJob} of team research, but this trainer runs job ${jobId} of team research\n`,
     );
   });
 
@@ -241,7 +226,7 @@ describe('trainer entry point, against a local S3 server', () => {
 
     // Act
     const second = await runTrainer(
-      { ...contractEnv(jobId, `s3://${BUCKET}/${key}`), ...s3Env, AWS_BATCH_JOB_ATTEMPT: '2' },
+      { ...contractEnv(jobId, `s3://${bucket}/${key}`), ...s3Env, AWS_BATCH_JOB_ATTEMPT: '2' },
       TEST_TRAINER,
     );
 
@@ -260,7 +245,7 @@ describe('trainer entry point, against a local S3 server', () => {
 
     // Act
     const run = await runTrainer(
-      { ...contractEnv(jobId, `s3://${BUCKET}/${key}`), ...s3Env },
+      { ...contractEnv(jobId, `s3://${bucket}/${key}`), ...s3Env },
       TEST_TRAINER,
       (stdout, pid) => {
         if (!signalled && stdout.includes('mode=run')) {

@@ -2,7 +2,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import { type Command, Option } from 'commander';
 import type { FilePurpose } from '../../client';
-import { FILE_PURPOSES, type FileObject } from '../../core/schemas';
+import { FILE_PURPOSES, type FileObject, UPLOAD_PURPOSES } from '../../core/schemas';
 import { type ApiOptions, apiCommand, withClient } from '../api';
 import { formatTime, printFields, printJson, printTable } from '../output';
 
@@ -22,7 +22,7 @@ export function registerFilesCommands(program: Command): void {
 
   apiCommand(files, 'upload <path>', 'upload a JSONL file; it is validated on arrival')
     .addOption(
-      new Option('--purpose <purpose>', 'what the file is for').choices(FILE_PURPOSES).default('fine-tune'),
+      new Option('--purpose <purpose>', 'what the file is for').choices(UPLOAD_PURPOSES).default('fine-tune'),
     )
     .action((path: string, options: UploadOptions) =>
       withClient(options, async (client) => {

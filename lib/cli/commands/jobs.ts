@@ -11,6 +11,7 @@ import {
 } from '../../core/schemas';
 import { type ApiOptions, apiCommand, morePages, pageLimit, withClient } from '../api';
 import { formatTime, printFields, printJson, printTable } from '../output';
+import { registerArtifactCommands } from './job-artifacts';
 import { capitalised, describeStatus, details, eventLine, formatMetric } from './job-output';
 import { type WaitOptions, waitForJobEnd } from './job-wait';
 
@@ -49,7 +50,7 @@ interface WaitCommandOptions extends ApiOptions, WaitOptions {}
 const lora = whetstoneOptionsSchema.shape.lora.unwrap().shape;
 const partial = whetstoneOptionsSchema.shape.partial.unwrap().unwrap().shape;
 
-/** `whet jobs create|list|get|cancel|pause|resume|events|checkpoints|wait`. */
+/** `whet jobs create|list|get|cancel|pause|resume|events|checkpoints|artifacts|download|wait`. */
 export function registerJobsCommands(program: Command): void {
   const jobs = program.command('jobs').description("fine-tuning jobs of the key's team");
 
@@ -223,6 +224,8 @@ export function registerJobsCommands(program: Command): void {
         morePages(page, `whet jobs checkpoints ${jobId}`);
       }),
     );
+
+  registerArtifactCommands(jobs);
 
   apiCommand(
     jobs,

@@ -3,7 +3,10 @@ import { unixSeconds } from './common';
 
 /** OpenAI's limit for a fine-tuning file. */
 export const MAX_FILE_BYTES = 512 * 1024 * 1024;
-export const FILE_PURPOSES = ['fine-tune'] as const;
+/** What a client may upload a file for. */
+export const UPLOAD_PURPOSES = ['fine-tune'] as const;
+/** What a file is for: uploaded for fine-tuning, or a job's result file (OpenAI's `fine-tune-results`). */
+export const FILE_PURPOSES = ['fine-tune', 'fine-tune-results'] as const;
 export const FILE_STATUSES = ['uploaded', 'processed', 'error'] as const;
 
 export const datasetProblemSchema = z.object({

@@ -22,6 +22,7 @@ export {
   fileValidationSchema,
   listFilesQuerySchema,
   MAX_FILE_BYTES,
+  UPLOAD_PURPOSES,
 } from './files';
 export {
   attemptSchema,

@@ -83,6 +83,8 @@ export const whetstoneOptionsSchema = z.strictObject({
   market: z.enum(MARKETS).default('spot'),
   /** Stop the job when its cost reaches this many US dollars; `null`: no cap beyond the team budget. */
   max_cost_usd: z.number().min(0.01).max(1_000_000).nullable().default(null),
+  /** Also checkpoint every this many steps; `null`: at each epoch end and on every stop request only. */
+  checkpoint_interval_steps: z.number().int().min(1).max(1_000_000).nullable().default(null),
   /** Limit on each attempt's run time. */
   max_runtime_minutes: z
     .number()
@@ -105,7 +107,10 @@ export const attemptSchema = z.object({
   exit_code: z.number().int().nullable(),
   reason: z.string().nullable(),
   instance_type: z.string().nullable(),
-  market: z.enum(MARKETS).nullable(),
+  /** `local` on the local platform, which has no market. */
+  market: z.enum([...MARKETS, 'local']).nullable(),
+  /** Where the attempt ran, as its trainer read it; absent on records older than the field. */
+  region: z.string().nullable().default(null),
 });
 export type JobAttempt = z.infer<typeof attemptSchema>;
 

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { unixSeconds } from './common';
-import { FILE_PURPOSES, filenameSchema, fileObjectSchema, MAX_FILE_BYTES } from './files';
+import { filenameSchema, fileObjectSchema, MAX_FILE_BYTES, UPLOAD_PURPOSES } from './files';
 
 /** OpenAI expires an upload an hour after it is created. */
 export const UPLOAD_TTL_SECONDS = 60 * 60;
@@ -23,7 +23,7 @@ export const uploadObjectSchema = z.object({
   created_at: unixSeconds,
   expires_at: unixSeconds,
   filename: z.string(),
-  purpose: z.enum(FILE_PURPOSES),
+  purpose: z.enum(UPLOAD_PURPOSES),
   status: z.enum(UPLOAD_STATUSES),
   file: fileObjectSchema.nullable(),
 });
@@ -41,7 +41,7 @@ export const createUploadRequestSchema = z.strictObject({
   bytes: z.number().int().positive().max(MAX_FILE_BYTES),
   filename: filenameSchema,
   mime_type: z.enum(JSONL_MIME_TYPES),
-  purpose: z.enum(FILE_PURPOSES),
+  purpose: z.enum(UPLOAD_PURPOSES),
 });
 export type CreateUploadRequest = z.infer<typeof createUploadRequestSchema>;
 

@@ -82,6 +82,15 @@ const ROUTE_CASES: Record<string, RouteCase> = {
     callers: ['member', 'admin'],
     request: () => ({}),
   },
+  'GET /v1/whetstone/jobs/{fine_tuning_job_id}/artifacts': {
+    callers: ['member', 'admin'],
+    request: () => ({}),
+  },
+  // The greedy `{path+}` stays as written in the URL: the job is looked up before the path.
+  'GET /v1/whetstone/jobs/{fine_tuning_job_id}/artifacts/{path+}': {
+    callers: ['member', 'admin'],
+    request: () => ({}),
+  },
   // Only admins and owners manage webhooks.
   'DELETE /v1/whetstone/webhooks/{webhook_id}': { callers: ['admin'], request: () => ({}) },
 };

@@ -127,6 +127,7 @@ describe('mergeAttempts', () => {
       reason: 'paused',
       instance_type: 'g5.xlarge',
       market: 'spot' as const,
+      region: 'us-east-1',
     };
     const running = batchEvent({ ...base, status: 'RUNNING', computeJobId: 'new', time: 5_000 });
     const retried = batchEvent({
@@ -155,6 +156,7 @@ describe('mergeAttempts', () => {
         reason: null,
         instance_type: null,
         market: null,
+        region: null,
       },
     ]);
     expect(afterRetry).toEqual([
@@ -169,6 +171,7 @@ describe('mergeAttempts', () => {
         reason: 'Host EC2 (instance i-1) terminated.',
         instance_type: null,
         market: null,
+        region: null,
       },
     ]);
   });

@@ -1,4 +1,7 @@
 import { parseS3Uri, TRAINER_ENV } from '../../../lib/core/jobs';
+import { TrainerInputError } from './errors';
+
+export { TrainerInputError };
 
 /** What the launcher tells the trainer (DESIGN.md, Trainer contract), read and checked. */
 export interface TrainerEnv {
@@ -14,18 +17,6 @@ export interface TrainerEnv {
   readonly environment: 'aws' | 'local';
   /** AWS_BATCH_JOB_ATTEMPT: counts from 1 within the launch; 1 when the variable is absent. */
   readonly attempt: number;
-}
-
-/**
- * The trainer's inputs are wrong: the job cannot run as given, and trying again will not help.
- * The trainer exits with `TrainerInputError.exitCode`, which the retry rule never retries.
- */
-export class TrainerInputError extends Error {
-  static readonly exitCode = 2;
-  constructor(message: string) {
-    super(message);
-    this.name = 'TrainerInputError';
-  }
 }
 
 export function readTrainerEnv(env: NodeJS.ProcessEnv): TrainerEnv {

@@ -1,40 +1,9 @@
-import type { Readable } from 'node:stream';
-import { createS3Client } from '../../../lib/adapters/s3/client';
-import { type ObjectStore, S3ObjectStore } from '../../../lib/adapters/s3/object-store';
 import { type JobSpec, jobSpecSchema, parseS3Uri } from '../../../lib/core/jobs';
-import { type TrainerEnv, TrainerInputError } from './env';
+import type { TrainerEnv } from './env';
+import { TrainerInputError } from './errors';
+import { ObjectsByUri } from './objects';
 
-/** Objects by `s3://` URI: the spec names its locations with their bucket. */
-export class ObjectsByUri {
-  private readonly stores = new Map<string, ObjectStore>();
-  private readonly client;
-
-  constructor(environment: TrainerEnv['environment']) {
-    this.client = createS3Client({ forcePathStyle: environment === 'local' });
-  }
-
-  /** Size in bytes; undefined when there is no such object. */
-  async size(uri: string): Promise<number | undefined> {
-    const { bucket, key } = parsed(uri);
-    return this.storeFor(bucket).size(key);
-  }
-
-  /** The object as UTF-8 text; undefined when there is no such object. */
-  async text(uri: string): Promise<string | undefined> {
-    const { bucket, key } = parsed(uri);
-    const body = await this.storeFor(bucket).get(key);
-    return body ? readAll(body.stream) : undefined;
-  }
-
-  private storeFor(bucket: string): ObjectStore {
-    let store = this.stores.get(bucket);
-    if (!store) {
-      store = new S3ObjectStore(this.client, bucket);
-      this.stores.set(bucket, store);
-    }
-    return store;
-  }
-}
+export { ObjectsByUri };
 
 /** The job spec the launcher pointed at, checked against the schema and against the env. */
 export async function loadSpec(objects: ObjectsByUri, env: TrainerEnv): Promise<JobSpec> {
@@ -106,16 +75,4 @@ export async function checkInputObjects(objects: ObjectsByUri, spec: JobSpec): P
   if (problems.length > 0) {
     throw new TrainerInputError(`Job ${spec.job_id} cannot run: ${problems.join('; ')}`);
   }
-}
-
-function parsed(uri: string): { readonly bucket: string; readonly key: string } {
-  const location = parseS3Uri(uri);
-  if (!location) throw new TrainerInputError(`'${uri}' is not an s3://bucket/key URI`);
-  return location;
-}
-
-async function readAll(stream: Readable): Promise<string> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of stream) chunks.push(Buffer.from(chunk as Uint8Array));
-  return Buffer.concat(chunks).toString('utf8');
 }

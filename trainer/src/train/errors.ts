@@ -16,3 +16,13 @@ export class TrainingStoppedError extends Error {
     this.checkpointed = checkpointed;
   }
 }
+
+/** A dataset file cannot train: unreadable, a bad line, or no examples. `file` is the path given. */
+export class TrainingDataError extends Error {
+  readonly file: string;
+  constructor(file: string, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'TrainingDataError';
+    this.file = file;
+  }
+}

@@ -1,6 +1,6 @@
 import { appendFile, copyFile, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
-import { encodeExample, readJsonlExamples, type TrainingExample } from '../data';
+import { DataError, encodeExample, readJsonlExamples, type TrainingExample } from '../data';
 import { createBackend } from '../engine/backends';
 import { TrainingConfigError } from '../engine/errors';
 import { Random } from '../engine/random';
@@ -21,7 +21,7 @@ import type { TrainingMethod } from '../model/method';
 import { readLoraAdapter, saveLoraAdapter } from '../model/peft';
 import { loadTokenizer, type Tokenizer } from '../tokenizer';
 import { resumeRunCheckpoint, saveRunCheckpoint } from './checkpoint';
-import { TrainingStoppedError } from './errors';
+import { TrainingDataError, TrainingStoppedError } from './errors';
 import { type Evaluation, evaluate } from './evaluate';
 import type { TokenizedExample } from './examples';
 import { resultCsv } from './result-csv';
@@ -64,6 +64,8 @@ export interface FineTuneOptions {
   readonly backend?: string;
   /** Also write the LoRA-merged model, in Hugging Face layout, to `{outDir}/merged`. */
   readonly merge?: boolean;
+  /** The adapter's `base_model_name_or_path`; default the model directory's absolute path. */
+  readonly baseModelName?: string;
   readonly checkpoints?: CheckpointPolicy;
   /** A checkpoint folder this run continues from, made by a run with the same data and settings. */
   readonly resumeFrom?: string;
@@ -361,12 +363,17 @@ async function tokenize(
 ): Promise<SourcedExample[]> {
   const examples: SourcedExample[] = [];
   let truncated = 0;
-  for await (const { example } of readJsonlExamples(file)) {
-    const encoded = encodeExample(tokenizer, example, { maxSeqLen });
-    if (encoded.truncated) truncated += 1;
-    examples.push({ tokens: encoded.tokens, lossWeights: encoded.lossWeights, source: example });
+  try {
+    for await (const { example } of readJsonlExamples(file)) {
+      const encoded = encodeExample(tokenizer, example, { maxSeqLen });
+      if (encoded.truncated) truncated += 1;
+      examples.push({ tokens: encoded.tokens, lossWeights: encoded.lossWeights, source: example });
+    }
+  } catch (error) {
+    if (!(error instanceof DataError)) throw error;
+    throw new TrainingDataError(file, error.message, { cause: error });
   }
-  if (examples.length === 0) throw new TrainingConfigError('examples', `${basename(file)} holds no examples`);
+  if (examples.length === 0) throw new TrainingDataError(file, `${basename(file)} holds no examples`);
   if (truncated > 0)
     hooks.onNotice?.(
       `${basename(file)}: ${truncated} of ${examples.length} examples were cut to ${maxSeqLen} tokens`,
@@ -421,7 +428,7 @@ async function writeOutputs(model: LlamaModel, options: FineTuneOptions): Promis
     return ['model'];
   }
   await saveLoraAdapter(join(options.outDir, 'adapter'), model, {
-    baseModelNameOrPath: resolve(options.modelDir),
+    baseModelNameOrPath: options.baseModelName ?? resolve(options.modelDir),
   });
   if (!options.merge) return ['adapter'];
   await exportMergedModel(join(options.outDir, 'merged'), model, { sourceDir });

@@ -1,5 +1,5 @@
 export { resumeRunCheckpoint, saveRunCheckpoint } from './checkpoint';
-export { TrainingStoppedError } from './errors';
+export { TrainingDataError, TrainingStoppedError } from './errors';
 export { type Evaluation, evaluate } from './evaluate';
 export type { TokenizedExample } from './examples';
 export {

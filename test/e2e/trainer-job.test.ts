@@ -1,0 +1,251 @@
+import { createHash } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { GetObjectCommand } from '@aws-sdk/client-s3';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createS3Client } from '../../lib/adapters';
+import type { FineTuningJob, JobCheckpoint, JobEvent } from '../../lib/core/schemas';
+import { RESULT_COLUMNS } from '../../trainer/src/train';
+import { createJob, getJob, waitForJob } from '../helpers/jobs';
+import { startTestPlatform, type TestPlatform } from '../helpers/platform';
+import {
+  ANIMALS,
+  HELD_OUT_ANIMALS,
+  animalDataset,
+  PRODUCT_TRAINER,
+  registerModelDir,
+  uploadJsonl,
+  writeTinyChatModel,
+} from '../helpers/trainer/chat-job';
+
+const MODEL = 'tiny-chat';
+/** 24 examples in batches of 4: 6 steps an epoch, 18 in all, a checkpoint every 3. */
+const TRAINING_EXAMPLES = 24;
+const TOTAL_STEPS = 18;
+const JOB_TIMEOUT_MS = 120_000;
+
+type Job = FineTuningJob & { whetstone: NonNullable<FineTuningJob['whetstone']> };
+
+describe('a fine-tuning job run by the product trainer on the local platform', { timeout: 240_000 }, () => {
+  let platform: TestPlatform;
+  let key: string;
+  let scratch: string;
+  let trainingFile: string;
+  let validationFile: string;
+
+  beforeAll(async () => {
+    platform = await startTestPlatform({ jobs: { trainerEntry: PRODUCT_TRAINER, concurrency: 2 } });
+    key = platform.ownerKey;
+    scratch = mkdtempSync(join(tmpdir(), 'whetstone-trainer-job-'));
+    await writeTinyChatModel(join(scratch, 'model'));
+    await registerModelDir(platform, MODEL, join(scratch, 'model'));
+    trainingFile = await uploadJsonl(
+      platform,
+      key,
+      animalDataset(ANIMALS.slice(0, 12), TRAINING_EXAMPLES),
+      'train.jsonl',
+    );
+    validationFile = await uploadJsonl(platform, key, animalDataset(HELD_OUT_ANIMALS), 'validation.jsonl');
+  }, 120_000);
+
+  afterAll(async () => {
+    await platform?.stop();
+    if (scratch) rmSync(scratch, { recursive: true, force: true });
+  });
+
+  async function startJob(extra: Record<string, unknown> = {}): Promise<string> {
+    const response = await createJob(platform, key, {
+      model: MODEL,
+      training_file: trainingFile,
+      validation_file: validationFile,
+      seed: 7,
+      hyperparameters: { n_epochs: 3, batch_size: 4, learning_rate_multiplier: 5 },
+      whetstone: {
+        training_method: 'lora',
+        lora: { rank: 8, alpha: 16, dropout: 0, target_modules: 'all-linear' },
+        max_seq_length: 64,
+        checkpoint_interval_steps: 3,
+      },
+      ...extra,
+    });
+    const body = (await response.json()) as { id: string };
+    expect(response.status, JSON.stringify(body)).toBe(200);
+    return body.id;
+  }
+
+  const finished = (job: FineTuningJob) => ['succeeded', 'failed', 'cancelled'].includes(job.status);
+
+  async function objectBytes(key: string): Promise<Buffer> {
+    const s3 = createS3Client({
+      endpoint: platform.platform.s3Endpoint,
+      forcePathStyle: true,
+      region: 'us-east-1',
+    });
+    try {
+      const output = await s3.send(new GetObjectCommand({ Bucket: platform.platform.bucket, Key: key }));
+      return Buffer.from(
+        await (output.Body as { transformToByteArray(): Promise<Uint8Array> }).transformToByteArray(),
+      );
+    } finally {
+      s3.destroy();
+    }
+  }
+
+  async function events(jobId: string): Promise<JobEvent[]> {
+    const response = await platform.call(key, 'GET', `/v1/fine_tuning/jobs/${jobId}/events?limit=100`);
+    return ((await response.json()) as { data: JobEvent[] }).data.reverse();
+  }
+
+  let uninterrupted: Job;
+
+  it('trains a LoRA adapter and stores it with metrics, results, evaluation and manifest', async () => {
+    // Act
+    const jobId = await startJob();
+    const job = (await waitForJob(platform, key, jobId, finished, JOB_TIMEOUT_MS)) as Job;
+    uninterrupted = job;
+
+    // Assess: the job
+    expect(job.error).toBeNull();
+    expect(job.status).toBe('succeeded');
+    expect(job.fine_tuned_model).toMatch(/^ft:tiny-chat:default::/);
+    expect(job.hyperparameters).toEqual({ n_epochs: 3, batch_size: 4, learning_rate_multiplier: 5 });
+    expect(job.result_files).toHaveLength(1);
+    expect(job.whetstone.attempts).toHaveLength(1);
+    expect(job.whetstone.attempts[0]).toMatchObject({
+      launch: 1,
+      attempt: 1,
+      exit_code: 0,
+      instance_type: 'local',
+      market: 'local',
+      region: 'local',
+    });
+
+    // Assess: the artifacts
+    const prefix = `artifacts/default/${jobId}/`;
+    const keys = (await platform.listObjects()).filter((object) => object.startsWith(prefix));
+    const relative = keys.map((object) => object.slice(prefix.length));
+    expect(relative).toEqual(
+      expect.arrayContaining([
+        'spec.json',
+        'adapter/adapter_config.json',
+        'adapter/adapter_model.safetensors',
+        'metrics.jsonl',
+        'result.csv',
+        'summary.json',
+        'eval/metrics.json',
+        'eval/samples.jsonl',
+        'manifest.json',
+        'checkpoints/step-3/checkpoint.json',
+        'checkpoints/step-15/checkpoint.json',
+      ]),
+    );
+    expect(relative.filter((path) => path.endsWith('checkpoint.json'))).toHaveLength(5);
+    const adapterConfig = JSON.parse(await platform.readObject(`${prefix}adapter/adapter_config.json`));
+    expect(adapterConfig).toMatchObject({
+      base_model_name_or_path: MODEL,
+      r: 8,
+      lora_alpha: 16,
+      peft_type: 'LORA',
+    });
+
+    const metrics = (await platform.readObject(`${prefix}metrics.jsonl`))
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line));
+    const steps = metrics.filter((line) => 'train_loss' in line);
+    const evaluations = metrics.filter((line) => 'valid_loss' in line);
+    expect(steps.map((line) => line.step)).toEqual(Array.from({ length: TOTAL_STEPS }, (_, i) => i + 1));
+    expect(evaluations.map((line) => line.step)).toEqual([0, 6, 12, 18]);
+    expect(evaluations.at(-1).valid_loss).toBeLessThan(evaluations[0].valid_loss - 1);
+
+    const csv = (await platform.readObject(`${prefix}result.csv`)).trim().split('\n');
+    expect(csv[0]).toBe(RESULT_COLUMNS.join(','));
+    expect(csv).toHaveLength(TOTAL_STEPS + 1);
+    const row6 = csv[6]!.split(',');
+    expect(Number(row6[0])).toBe(6);
+    expect(Number(row6[3])).toBeCloseTo(evaluations[1].valid_loss, 4);
+    expect(csv[1]!.split(',')[3]).toBe('');
+    const resultFile = await platform.call(key, 'GET', `/v1/files/${job.result_files[0]}/content`);
+    expect(resultFile.status).toBe(200);
+    expect((await resultFile.text()).trim().split('\n')).toEqual(csv);
+
+    const evaluation = JSON.parse(await platform.readObject(`${prefix}eval/metrics.json`));
+    expect(evaluation.validation_examples).toBe(10);
+    expect(evaluation.base.exact_match_examples).toBe(10);
+    expect(evaluation.tuned.valid_loss).toBeCloseTo(evaluations.at(-1).valid_loss, 6);
+    expect(evaluation.base.valid_loss).toBeCloseTo(evaluations[0].valid_loss, 6);
+    const samples = (await platform.readObject(`${prefix}eval/samples.jsonl`))
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line));
+    expect(samples).toHaveLength(10);
+    expect(samples[0]).toMatchObject({
+      index: 0,
+      messages: [{ role: 'user', content: `Name an animal like ${HELD_OUT_ANIMALS[0]}.` }],
+      reference: `The ${HELD_OUT_ANIMALS[0]} is an animal.`,
+    });
+
+    const manifest = JSON.parse(await platform.readObject(`${prefix}manifest.json`));
+    const adapterBytes = await objectBytes(`${prefix}adapter/adapter_model.safetensors`);
+    expect(manifest).toMatchObject({
+      manifest_version: 1,
+      job_id: jobId,
+      engine: { name: 'whetstone', backend: 'native' },
+      hyperparameters: { n_epochs: 3, batch_size: 4, learning_rate_multiplier: 5 },
+      seed: 7,
+      finished_by: { launch: 1, attempt: 1, resumed_at_step: 0 },
+    });
+    expect(manifest.training_file.sha256).toBe(
+      createHash('sha256')
+        .update(await platform.readObject(`files/default/${trainingFile}`))
+        .digest('hex'),
+    );
+    expect(manifest.outputs).toContainEqual({
+      path: 'adapter/adapter_model.safetensors',
+      bytes: adapterBytes.length,
+      sha256: createHash('sha256').update(adapterBytes).digest('hex'),
+    });
+    expect(job.trained_tokens).toBe(
+      JSON.parse(await platform.readObject(`${prefix}summary.json`)).processedTokens,
+    );
+
+    // Assess: checkpoints and events
+    const checkpoints = (await (
+      await platform.call(key, 'GET', `/v1/fine_tuning/jobs/${jobId}/checkpoints`)
+    ).json()) as { data: JobCheckpoint[] };
+    expect(checkpoints.data.map((checkpoint) => checkpoint.step_number)).toEqual([15, 12, 9, 6, 3]);
+    expect(checkpoints.data[1]?.metrics).toMatchObject({ step: 12, valid_loss: evaluations[2].valid_loss });
+    expect(checkpoints.data[1]?.fine_tuned_model_checkpoint).toBe(`${job.fine_tuned_model}:ckpt-step-12`);
+    const metricEvents = (await events(jobId)).filter(
+      (event) => event.type === 'metrics' && event.data?.total_steps,
+    );
+    expect(metricEvents.at(-1)?.data).toMatchObject({
+      step: TOTAL_STEPS,
+      total_steps: TOTAL_STEPS,
+      epoch: 3,
+    });
+    for (const field of [
+      'train_loss',
+      'train_mean_token_accuracy',
+      'learning_rate',
+      'tokens_per_second',
+      'eta_seconds',
+    ]) {
+      expect(typeof metricEvents.at(-1)?.data?.[field], field).toBe('number');
+    }
+  });
+
+  it('lists the fine-tuned model once the job succeeds', async () => {
+    // Act
+    const response = await platform.call(
+      key,
+      'GET',
+      `/v1/models/${encodeURIComponent(uninterrupted.fine_tuned_model!)}`,
+    );
+
+    // Assess
+    expect(response.status).toBe(200);
+    expect(await response.json()).toMatchObject({ id: uninterrupted.fine_tuned_model, owned_by: 'default' });
+  });
+});

@@ -1,0 +1,87 @@
+import { join } from 'node:path';
+import { z } from 'zod';
+import type { ObjectsByUri } from './objects';
+
+/** Written last into each checkpoint folder: a checkpoint without it was cut short and is never resumed from. */
+export const CHECKPOINT_INDEX = 'checkpoint.json';
+
+const checkpointIndexSchema = z.object({
+  step: z.number().int().min(1),
+  files: z.array(z.object({ path: z.string(), bytes: z.number().int().min(0), sha256: z.string() })),
+});
+type CheckpointIndex = z.infer<typeof checkpointIndexSchema>;
+
+export interface StoredCheckpoint {
+  readonly step: number;
+  /** The checkpoint's folder URI, ending in `/`. */
+  readonly uri: string;
+}
+
+/** Uploads a local checkpoint folder to `{checkpointsUri}step-N/`, its index last. */
+export async function uploadCheckpoint(
+  objects: ObjectsByUri,
+  dir: string,
+  checkpointsUri: string,
+  step: number,
+): Promise<StoredCheckpoint> {
+  const uri = `${checkpointsUri}step-${step}/`;
+  const files = await objects.uploadDir(dir, uri);
+  const index: CheckpointIndex = {
+    step,
+    files: files.map(({ relative, bytes, sha256 }) => ({ path: relative, bytes, sha256 })),
+  };
+  await objects.put(`${uri}${CHECKPOINT_INDEX}`, `${JSON.stringify(index, null, 2)}\n`, 'application/json');
+  return { step, uri };
+}
+
+/** The job's complete checkpoints, newest first. */
+export async function completeCheckpoints(
+  objects: ObjectsByUri,
+  checkpointsUri: string,
+): Promise<StoredCheckpoint[]> {
+  const found: StoredCheckpoint[] = [];
+  for (const object of await objects.list(checkpointsUri)) {
+    const match = /^step-([0-9]+)\/checkpoint\.json$/.exec(object.relative);
+    if (match) found.push({ step: Number(match[1]), uri: `${checkpointsUri}step-${match[1]}/` });
+  }
+  return found.sort((a, b) => b.step - a.step);
+}
+
+/**
+ * Downloads a checkpoint into `dir`, each file checked against the index's size and SHA-256.
+ * Returns a problem instead when the checkpoint is unusable (its index unreadable, a file changed).
+ */
+export async function downloadCheckpoint(
+  objects: ObjectsByUri,
+  checkpoint: StoredCheckpoint,
+  dir: string,
+): Promise<{ readonly problem: string } | { readonly problem: null }> {
+  const text = await objects.text(`${checkpoint.uri}${CHECKPOINT_INDEX}`);
+  const parsed = checkpointIndexSchema.safeParse(text === undefined ? undefined : safeJson(text));
+  if (!parsed.success || parsed.data.step !== checkpoint.step) {
+    return { problem: `${checkpoint.uri}${CHECKPOINT_INDEX} is missing or unreadable` };
+  }
+  for (const file of parsed.data.files) {
+    if (file.path.split('/').some((part) => part === '..' || part === '')) {
+      return {
+        problem: `${checkpoint.uri}${CHECKPOINT_INDEX} names a path outside the checkpoint: ${file.path}`,
+      };
+    }
+    const uri = `${checkpoint.uri}${file.path}`;
+    if ((await objects.size(uri)) !== file.bytes) {
+      return { problem: `${uri} is missing or not the ${file.bytes} bytes the checkpoint recorded` };
+    }
+    const { sha256 } = await objects.download(uri, join(dir, ...file.path.split('/')), file.bytes);
+    if (sha256 !== file.sha256)
+      return { problem: `${uri} does not have the SHA-256 the checkpoint recorded` };
+  }
+  return { problem: null };
+}
+
+function safeJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}
