@@ -1,3 +1,4 @@
+import { DEMO_BASE_MODEL } from '../local/base-models';
 import { DEFAULT_TEAM, type Platform, startPlatform } from '../local/platform';
 import { JavaMissingError } from '../local/services/dynamodb-local';
 
@@ -53,6 +54,7 @@ async function start(options: StartOptions, interrupted: () => boolean): Promise
     return await startPlatform({
       dataDir: options.dataDir,
       port: options.port,
+      baseModels: [DEMO_BASE_MODEL],
       log: options.verbose ? (line) => console.log(line) : () => undefined,
     });
   } catch (error) {

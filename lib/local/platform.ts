@@ -4,6 +4,7 @@ import { join, resolve } from 'node:path';
 import { AUTHORIZER_MODULE, ROUTES } from '../../lambdas/routes';
 import type { ApiKeyStore } from '../adapters';
 import { parseApiKey, secretMatches } from '../core/auth';
+import { type LocalBaseModel, registerLocalBaseModel } from './base-models';
 import {
   type CredentialsFile,
   credentialsFilePath,
@@ -47,6 +48,8 @@ export interface PlatformOptions {
     readonly concurrency?: number;
     readonly maxRunningPerTeam?: number;
   };
+  /** Base models on this machine, registered at start when they are not yet (`whet start`: the demo model). */
+  readonly baseModels?: readonly LocalBaseModel[];
 }
 
 export interface Platform {
@@ -138,6 +141,15 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
 
     if ((await ensureTable(dynamodb.endpoint, TABLE_NAME)) === 'created') log(`created table ${TABLE_NAME}`);
     const { createdTeam, createdOwnerKey, credentials } = await bootstrap(dataDir, url, log);
+    for (const model of options.baseModels ?? []) {
+      const outcome = await registerLocalBaseModel(model, Date.now()).catch((error: unknown) => {
+        const reason = error instanceof Error ? error.message : String(error);
+        throw new Error(`Base model ${model.id} from ${model.dir} could not be registered: ${reason}`, {
+          cause: error,
+        });
+      });
+      if (outcome === 'registered') log(`registered base model ${model.id} from ${model.dir}`);
+    }
     await launchWaitingJobs(log);
 
     writeJsonFile(platformFilePath(dataDir), {

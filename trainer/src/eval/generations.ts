@@ -34,12 +34,10 @@ export function generationPrompt(
   }
   const last = example.messages.at(-1);
   if (last?.role !== 'assistant') return undefined;
-  const messages = example.messages
-    .slice(0, -1)
-    .map(({ weight: _weight, ...message }) => ({
-      ...message,
-      content: tokenizer.normalizeUnicode(message.content),
-    }));
+  const messages = example.messages.slice(0, -1).map(({ weight: _weight, ...message }) => ({
+    ...message,
+    content: tokenizer.normalizeUnicode(message.content),
+  }));
   const text = tokenizer.applyChatTemplate(messages, { addGenerationPrompt: true, tools: example.tools });
   return {
     prompt: example.messages.slice(0, -1).map(({ role, content }) => ({ role, content })),
