@@ -15,6 +15,7 @@ import {
   HELD_OUT_ANIMALS,
   PRODUCT_TRAINER,
   registerModelDir,
+  trainerPidOf,
   uploadJsonl,
   writeTinyChatModel,
 } from '../helpers/trainer/chat-job';
@@ -247,5 +248,92 @@ describe('a fine-tuning job run by the product trainer on the local platform', {
     // Assess
     expect(response.status).toBe(200);
     expect(await response.json()).toMatchObject({ id: uninterrupted.fine_tuned_model, owned_by: 'default' });
+  });
+
+  /** Waits for the job's first checkpoint record, then freezes its trainer (SIGSTOP) and returns the pid. */
+  async function freezeAfterFirstCheckpoint(jobId: string): Promise<number> {
+    const deadline = Date.now() + JOB_TIMEOUT_MS;
+    for (;;) {
+      const response = await platform.call(key, 'GET', `/v1/fine_tuning/jobs/${jobId}/checkpoints`);
+      const { data } = (await response.json()) as { data: JobCheckpoint[] };
+      if (data.length > 0) {
+        const pid = await trainerPidOf(jobId);
+        if (pid === undefined) throw new Error(`job ${jobId} has a checkpoint but no trainer running`);
+        process.kill(pid, 'SIGSTOP');
+        return pid;
+      }
+      if (Date.now() > deadline) throw new Error(`job ${jobId} made no checkpoint`);
+      await new Promise((resolveWait) => setTimeout(resolveWait, 10));
+    }
+  }
+
+  /** Steps of the complete checkpoints stored for the job, ascending. */
+  async function storedCheckpointSteps(jobId: string): Promise<number[]> {
+    const prefix = `artifacts/default/${jobId}/checkpoints/`;
+    return (await platform.listObjects())
+      .filter((object) => object.startsWith(prefix) && object.endsWith('/checkpoint.json'))
+      .map((object) => Number(/step-([0-9]+)\//.exec(object)?.[1]))
+      .sort((a, b) => a - b);
+  }
+
+  async function resumedAt(jobId: string): Promise<{ step: number; attempt: unknown }> {
+    const resumed = (await events(jobId)).filter((event) =>
+      event.message.startsWith('Resumed from the checkpoint'),
+    );
+    expect(resumed).toHaveLength(1);
+    return { step: Number(resumed[0]?.data?.resumedAtStep), attempt: resumed[0]?.data?.attempt };
+  }
+
+  async function adapterOf(jobId: string): Promise<Buffer> {
+    return objectBytes(`artifacts/default/${jobId}/adapter/adapter_model.safetensors`);
+  }
+
+  it('after SIGTERM checkpoints the step under way, exits 143, and the retry resumes there to the same adapter', async () => {
+    // Prepare
+    const jobId = await startJob();
+    const pid = await freezeAfterFirstCheckpoint(jobId);
+    const before = await storedCheckpointSteps(jobId);
+
+    // Act
+    process.kill(pid, 'SIGTERM');
+    process.kill(pid, 'SIGCONT');
+    const job = (await waitForJob(platform, key, jobId, finished, JOB_TIMEOUT_MS)) as Job;
+
+    // Assess
+    expect(job.status).toBe('succeeded');
+    expect(job.whetstone.attempts.map((attempt) => [attempt.attempt, attempt.exit_code])).toEqual([
+      [1, 143],
+      [2, 0],
+    ]);
+    const savedOnStop = (await events(jobId))
+      .filter((event) => event.message.startsWith('Checkpoint saved') && event.data?.attempt === 1)
+      .map((event) => Number(event.data?.step));
+    const lastBeforeStop = Math.max(...before);
+    const resumed = await resumedAt(jobId);
+    expect(resumed).toEqual({ step: Math.max(...savedOnStop), attempt: 2 });
+    expect(resumed.step).toBeGreaterThanOrEqual(lastBeforeStop);
+    expect(resumed.step).toBeLessThan(TOTAL_STEPS);
+    expect(Buffer.compare(await adapterOf(jobId), await adapterOf(uninterrupted.id))).toBe(0);
+  });
+
+  it('after SIGKILL the retry resumes at the newest complete checkpoint, to the same adapter', async () => {
+    // Prepare
+    const jobId = await startJob();
+    const pid = await freezeAfterFirstCheckpoint(jobId);
+    const complete = await storedCheckpointSteps(jobId);
+
+    // Act
+    process.kill(pid, 'SIGKILL');
+    const job = (await waitForJob(platform, key, jobId, finished, JOB_TIMEOUT_MS)) as Job;
+
+    // Assess
+    expect(job.status).toBe('succeeded');
+    expect(job.whetstone.attempts.map((attempt) => [attempt.attempt, attempt.exit_code])).toEqual([
+      [1, 137],
+      [2, 0],
+    ]);
+    expect(complete.length).toBeGreaterThan(0);
+    expect(await resumedAt(jobId)).toEqual({ step: Math.max(...complete), attempt: 2 });
+    expect(Buffer.compare(await adapterOf(jobId), await adapterOf(uninterrupted.id))).toBe(0);
   });
 });
