@@ -8,6 +8,7 @@ import { createS3Client } from '../../lib/adapters';
 import type { FineTuningJob, JobCheckpoint, JobEvent } from '../../lib/core/schemas';
 import { RESULT_COLUMNS } from '../../trainer/src/train';
 import { createJob, waitForJob } from '../helpers/jobs';
+import { uploadModelFiles } from '../helpers/models';
 import { startTestPlatform, type TestPlatform } from '../helpers/platform';
 import {
   ANIMALS,
@@ -335,5 +336,45 @@ describe('a fine-tuning job run by the product trainer on the local platform', {
     expect(complete.length).toBeGreaterThan(0);
     expect(await resumedAt(jobId)).toEqual({ step: Math.max(...complete), attempt: 2 });
     expect(Buffer.compare(await adapterOf(jobId), await adapterOf(uninterrupted.id))).toBe(0);
+  });
+
+  it('fails at once with exit 2, naming the line, when the stored training file turns out malformed', async () => {
+    // Prepare: after validation the stored copy is replaced by one of the same size with a broken third line.
+    const good = animalDataset(ANIMALS.slice(0, 12));
+    const fileId = await uploadJsonl(platform, key, good, 'train.jsonl');
+    const lines = good.split('\n');
+    lines[2] = `{${(lines[2] ?? '').slice(1, -1)}!`;
+    await uploadModelFiles(platform, `files/default/`, { [fileId]: Buffer.from(lines.join('\n')) });
+
+    // Act
+    const jobId = await startJob({ training_file: fileId });
+    const job = (await waitForJob(platform, key, jobId, finished, JOB_TIMEOUT_MS)) as Job;
+
+    // Assess
+    expect(job.status).toBe('failed');
+    expect(job.whetstone.attempts.map((attempt) => attempt.exit_code)).toEqual([2]);
+    expect(job.error).toEqual({
+      code: 'invalid_training_file',
+      message: expect.stringMatching(/^The training file cannot be used: training\.jsonl:3: invalid JSON \(/),
+      param: 'training_file',
+    });
+    const last = (await events(jobId)).filter((event) => event.level === 'error');
+    expect(last.map((event) => event.message)).toContain(job.error?.message);
+  });
+
+  it('fails at once with exit 2 when a file of the base model is missing', async () => {
+    // Prepare
+    await registerModelDir(platform, 'tiny-chat-broken', join(scratch, 'model'), ['tokenizer.json']);
+
+    // Act
+    const jobId = await startJob({ model: 'tiny-chat-broken' });
+    const job = (await waitForJob(platform, key, jobId, finished, JOB_TIMEOUT_MS)) as Job;
+
+    // Assess
+    expect(job.status).toBe('failed');
+    expect(job.whetstone.attempts.map((attempt) => attempt.exit_code)).toEqual([2]);
+    expect(job.error?.code).toBe('invalid_base_model');
+    expect(job.error?.param).toBe('model');
+    expect(job.error?.message).toMatch(/^The base model cannot be used: .*tokenizer\.json/);
   });
 });
