@@ -13,10 +13,11 @@ import { startTestPlatform, type TestPlatform } from '../helpers/platform';
 import {
   ANIMALS,
   animalDataset,
+  completeCheckpointSteps,
+  freezeTrainerAfterFirstCheckpoint,
   HELD_OUT_ANIMALS,
   PRODUCT_TRAINER,
   registerModelDir,
-  trainerPidOf,
   uploadJsonl,
   writeTinyChatModel,
 } from '../helpers/trainer/chat-job';
@@ -251,31 +252,9 @@ describe('a fine-tuning job run by the product trainer on the local platform', {
     expect(await response.json()).toMatchObject({ id: uninterrupted.fine_tuned_model, owned_by: 'default' });
   });
 
-  /** Waits for the job's first checkpoint record, then freezes its trainer (SIGSTOP) and returns the pid. */
-  async function freezeAfterFirstCheckpoint(jobId: string): Promise<number> {
-    const deadline = Date.now() + JOB_TIMEOUT_MS;
-    for (;;) {
-      const response = await platform.call(key, 'GET', `/v1/fine_tuning/jobs/${jobId}/checkpoints`);
-      const { data } = (await response.json()) as { data: JobCheckpoint[] };
-      if (data.length > 0) {
-        const pid = await trainerPidOf(jobId);
-        if (pid === undefined) throw new Error(`job ${jobId} has a checkpoint but no trainer running`);
-        process.kill(pid, 'SIGSTOP');
-        return pid;
-      }
-      if (Date.now() > deadline) throw new Error(`job ${jobId} made no checkpoint`);
-      await new Promise((resolveWait) => setTimeout(resolveWait, 10));
-    }
-  }
-
-  /** Steps of the complete checkpoints stored for the job, ascending. */
-  async function storedCheckpointSteps(jobId: string): Promise<number[]> {
-    const prefix = `artifacts/default/${jobId}/checkpoints/`;
-    return (await platform.listObjects())
-      .filter((object) => object.startsWith(prefix) && object.endsWith('/checkpoint.json'))
-      .map((object) => Number(/step-([0-9]+)\//.exec(object)?.[1]))
-      .sort((a, b) => a - b);
-  }
+  const freezeAfterFirstCheckpoint = (jobId: string) =>
+    freezeTrainerAfterFirstCheckpoint(platform, key, jobId, JOB_TIMEOUT_MS);
+  const storedCheckpointSteps = (jobId: string) => completeCheckpointSteps(platform, 'default', jobId);
 
   async function resumedAt(jobId: string): Promise<{ step: number; attempt: unknown }> {
     const resumed = (await events(jobId)).filter((event) =>

@@ -1,7 +1,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import type { ModelObject } from '../../../lib/core/schemas';
+import type { JobCheckpoint, ModelObject } from '../../../lib/core/schemas';
 import { objectKeys } from '../../../lib/core/storage';
 import { uploadModelFiles } from '../models';
 import { fileForm, type TestPlatform } from '../platform';
@@ -107,4 +107,39 @@ export async function trainerPidOf(jobId: string): Promise<number | undefined> {
     }
   }
   return undefined;
+}
+
+/** Waits for the job's first checkpoint record, then freezes its trainer (SIGSTOP) and returns the pid. */
+export async function freezeTrainerAfterFirstCheckpoint(
+  platform: TestPlatform,
+  key: string,
+  jobId: string,
+  timeoutMs: number,
+): Promise<number> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const response = await platform.call(key, 'GET', `/v1/fine_tuning/jobs/${jobId}/checkpoints`);
+    const { data } = (await response.json()) as { data: JobCheckpoint[] };
+    if (data.length > 0) {
+      const pid = await trainerPidOf(jobId);
+      if (pid === undefined) throw new Error(`job ${jobId} has a checkpoint but no trainer running`);
+      process.kill(pid, 'SIGSTOP');
+      return pid;
+    }
+    if (Date.now() > deadline) throw new Error(`job ${jobId} made no checkpoint in ${timeoutMs} ms`);
+    await new Promise((resolveWait) => setTimeout(resolveWait, 10));
+  }
+}
+
+/** Steps of the complete checkpoints (those with their index) stored for the job, ascending. */
+export async function completeCheckpointSteps(
+  platform: TestPlatform,
+  team: string,
+  jobId: string,
+): Promise<number[]> {
+  const prefix = `artifacts/${team}/${jobId}/checkpoints/`;
+  return (await platform.listObjects())
+    .filter((object) => object.startsWith(prefix) && object.endsWith('/checkpoint.json'))
+    .map((object) => Number(/step-([0-9]+)\//.exec(object)?.[1]))
+    .sort((a, b) => a - b);
 }
