@@ -83,6 +83,8 @@ export const whetstoneOptionsSchema = z.strictObject({
   market: z.enum(MARKETS).default('spot'),
   /** Stop the job when its cost reaches this many US dollars; `null`: no cap beyond the team budget. */
   max_cost_usd: z.number().min(0.01).max(1_000_000).nullable().default(null),
+  /** Pack short training examples together into rows of up to max_seq_length tokens; each still attends only to itself. */
+  packing: z.boolean().default(false),
   /** Also checkpoint every this many steps; `null`: at each epoch end and on every stop request only. */
   checkpoint_interval_steps: z.number().int().min(1).max(1_000_000).nullable().default(null),
   /** Limit on each attempt's run time. */

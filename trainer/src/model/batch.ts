@@ -70,9 +70,17 @@ export function attentionWindows(
   return { start, end };
 }
 
-/** Rows of sequences, right-padded to the longest, with next-token targets and weights. */
+/**
+ * Rows of sequences, right-padded to the longest, with next-token targets and weights. A row may
+ * hold several packed sequences, told apart by `positions` restarting at 0.
+ */
 export function padSequences(
-  sequences: readonly { readonly tokens: ArrayLike<number>; readonly lossWeights?: ArrayLike<number> }[],
+  sequences: readonly {
+    readonly tokens: ArrayLike<number>;
+    readonly lossWeights?: ArrayLike<number>;
+    /** Packed sequences: each token's position in its own sequence (0 starts one); default 0, 1, 2, ... */
+    readonly positions?: ArrayLike<number>;
+  }[],
   padToken: number,
 ): TokenBatch {
   const length = Math.max(1, ...sequences.map((sequence) => sequence.tokens.length));
@@ -86,10 +94,12 @@ export function padSequences(
     const count = sequence.tokens.length;
     for (let t = 0; t < count; t++) {
       tokens[base + t] = sequence.tokens[t]!;
-      positions[base + t] = t;
+      positions[base + t] = sequence.positions ? sequence.positions[t]! : t;
       if (t + 1 < count) {
         targets[base + t] = sequence.tokens[t + 1]!;
-        weights[base + t] = sequence.lossWeights ? sequence.lossWeights[t + 1]! : 1;
+        // The first token of a packed sequence is never predicted from the one before it.
+        const startsSequence = sequence.positions !== undefined && sequence.positions[t + 1] === 0;
+        weights[base + t] = startsSequence ? 0 : sequence.lossWeights ? sequence.lossWeights[t + 1]! : 1;
       }
     }
   });

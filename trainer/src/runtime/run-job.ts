@@ -173,6 +173,7 @@ export async function runJob(options: RunJobOptions): Promise<FineTuneSummary> {
       resumeFrom,
       signal,
       generations: { examples: GENERATION_EXAMPLES },
+      packing: spec.options.packing,
     },
     {
       onPlan: (plan) => {

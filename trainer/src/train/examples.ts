@@ -2,6 +2,8 @@
 export interface TokenizedExample {
   readonly tokens: Int32Array;
   readonly lossWeights: Float32Array;
+  /** Set on packed rows only: each token's position within its own example, 0 where one starts. */
+  readonly positions?: Int32Array;
 }
 
 /** The weight a batch of examples carries in the loss: every target after a sequence's first token. */

@@ -24,6 +24,7 @@ import { resumeRunCheckpoint, saveRunCheckpoint } from './checkpoint';
 import { TrainingDataError, TrainingStoppedError } from './errors';
 import { type Evaluation, evaluate } from './evaluate';
 import type { TokenizedExample } from './examples';
+import { packExamples } from './packing';
 import { resultCsv } from './result-csv';
 import { DEFAULT_TRAINING, type StepReport, TrainingRun, type TrainingSettings } from './run';
 
@@ -72,6 +73,8 @@ export interface FineTuneOptions {
   /** Once aborted, the run checkpoints after the step under way and throws TrainingStoppedError. */
   readonly signal?: AbortSignal;
   readonly generations?: GenerationPolicy;
+  /** Pack short training examples into rows of up to maxSeqLen tokens (each still sees only itself). */
+  readonly packing?: boolean;
 }
 
 export interface StepProgress extends StepReport {
@@ -179,7 +182,13 @@ export async function fineTune(
     adapter: adapter?.tensors,
     random: Random.fromSeed(settings.seed),
   });
-  const run = new TrainingRun(model, data.train, settings);
+  const trainRows = options.packing ? packExamples(data.train, maxSeqLen) : data.train;
+  if (options.packing) {
+    hooks.onNotice?.(
+      `Packed ${data.train.length} training examples into ${trainRows.length} rows of up to ${maxSeqLen} tokens`,
+    );
+  }
+  const run = new TrainingRun(model, trainRows, settings);
 
   await mkdir(options.outDir, { recursive: true });
   const metricsFile = join(options.outDir, METRICS_FILE);

@@ -14,6 +14,7 @@ export {
   type TrainingPlan,
 } from './fine-tune';
 export { AdamW, type AdamWSettings, clipByGlobalNorm, DEFAULT_ADAMW } from './optimizer';
+export { packExamples } from './packing';
 export { RESULT_COLUMNS, resultCsv } from './result-csv';
 export {
   DEFAULT_TRAINING,
