@@ -33,6 +33,9 @@ interface CreateOptions extends ApiOptions {
   readonly gpuType?: (typeof GPU_TYPES)[number];
   readonly market?: (typeof MARKETS)[number];
   readonly maxCostUsd?: number;
+  readonly maxSeqLength?: number;
+  readonly packing?: boolean;
+  readonly checkpointEvery?: number;
   readonly metadata?: Record<string, string>;
   readonly idempotencyKey?: string;
 }
@@ -114,6 +117,20 @@ export function registerJobsCommands(program: Command): void {
       '--max-cost-usd <x>',
       'stop the job when its cost reaches this',
       checkedBy(whetstoneOptionsSchema.shape.max_cost_usd, 'a number of dollars from 0.01 to 1000000'),
+    )
+    .option(
+      '--max-seq-length <n>',
+      'longest example in tokens; longer ones are cut (default: 2048)',
+      checkedBy(whetstoneOptionsSchema.shape.max_seq_length, 'a whole number from 16 to 131072'),
+    )
+    .option('--packing', 'pack short examples together into rows of up to --max-seq-length tokens')
+    .option(
+      '--checkpoint-every <steps>',
+      'also checkpoint every this many steps (default: at each epoch end)',
+      checkedBy(
+        whetstoneOptionsSchema.shape.checkpoint_interval_steps.unwrap().unwrap(),
+        'a whole number of steps from 1 to 1000000',
+      ),
     )
     .option('--metadata <key=value...>', 'labels to find the job by (up to 16)', metadataPair)
     .option('--idempotency-key <key>', 'a retried create with the same key gives the first job')
@@ -289,6 +306,9 @@ function createParams(options: CreateOptions, command: Command): CreateJobParams
     gpu_type: options.gpuType,
     market: options.market,
     max_cost_usd: options.maxCostUsd,
+    max_seq_length: options.maxSeqLength,
+    packing: options.packing,
+    checkpoint_interval_steps: options.checkpointEvery,
   });
   return {
     model: options.model,
