@@ -317,6 +317,35 @@ describe('a fine-tuning job run by the product trainer on the local platform', {
     expect(Buffer.compare(await adapterOf(jobId), await adapterOf(uninterrupted.id))).toBe(0);
   });
 
+  it('pauses at a checkpoint and, resumed, continues from it in a new launch to the same adapter', async () => {
+    // Prepare
+    const jobId = await startJob();
+    const pid = await freezeAfterFirstCheckpoint(jobId);
+
+    // Act
+    const paused = await platform.call(key, 'POST', `/v1/fine_tuning/jobs/${jobId}/pause`);
+    process.kill(pid, 'SIGCONT');
+    await waitForJob(platform, key, jobId, (job) => job.status === 'paused', JOB_TIMEOUT_MS);
+    const stoppedAt = Math.max(...(await storedCheckpointSteps(jobId)));
+    const resumed = await platform.call(key, 'POST', `/v1/fine_tuning/jobs/${jobId}/resume`);
+    const job = (await waitForJob(platform, key, jobId, finished, JOB_TIMEOUT_MS)) as Job;
+
+    // Assess
+    expect([paused.status, resumed.status]).toEqual([200, 200]);
+    expect(job.status).toBe('succeeded');
+    expect(
+      job.whetstone.attempts.map((attempt) => [attempt.launch, attempt.attempt, attempt.exit_code]),
+    ).toEqual([
+      [1, 1, 143],
+      [2, 1, 0],
+    ]);
+    const resumedEvents = (await events(jobId)).filter((event) => event.message.startsWith('Resumed from'));
+    expect(resumedEvents.map((event) => [event.data?.launch, event.data?.resumedAtStep])).toEqual([
+      [2, stoppedAt],
+    ]);
+    expect(Buffer.compare(await adapterOf(jobId), await adapterOf(uninterrupted.id))).toBe(0);
+  });
+
   it('fails at once with exit 2, naming the line, when the stored training file turns out malformed', async () => {
     // Prepare: after validation the stored copy is replaced by one of the same size with a broken third line.
     const good = animalDataset(ANIMALS.slice(0, 12));
