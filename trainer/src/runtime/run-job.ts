@@ -111,6 +111,10 @@ export async function runJob(options: RunJobOptions): Promise<FineTuneSummary> {
     const edge = progress.step === progress.totalSteps || now - lastMetricsEvent >= METRICS_EVENT_INTERVAL_MS;
     if (!edge) return;
     lastMetricsEvent = now;
+    log(
+      `step ${progress.step}/${progress.totalSteps}  epoch ${progress.epoch.toFixed(2)}  loss ${progress.trainLoss.toFixed(4)}  ` +
+        `${Math.round(progress.tokensPerSecond)} tokens/s  eta ${Math.round(progress.etaSeconds)} s`,
+    );
     pending.push(
       records.event(
         'info',
