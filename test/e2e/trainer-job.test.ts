@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { GetObjectCommand } from '@aws-sdk/client-s3';
@@ -264,6 +264,14 @@ describe('a fine-tuning job run by the product trainer on the local platform', {
     return { step: Number(resumed[0]?.data?.resumedAtStep), attempt: resumed[0]?.data?.attempt };
   }
 
+  /** Every attempt's trainer output, for a failure's message. */
+  function attemptLogs(jobId: string): string {
+    const dir = join(platform.platform.dataDir, 'jobs', jobId);
+    return readdirSync(dir)
+      .map((name) => `--- ${name}\n${readFileSync(join(dir, name), 'utf8')}`)
+      .join('\n');
+  }
+
   async function adapterOf(jobId: string): Promise<Buffer> {
     return objectBytes(`artifacts/default/${jobId}/adapter/adapter_model.safetensors`);
   }
@@ -346,6 +354,34 @@ describe('a fine-tuning job run by the product trainer on the local platform', {
     expect(Buffer.compare(await adapterOf(jobId), await adapterOf(uninterrupted.id))).toBe(0);
   });
 
+  it('resolves auto hyperparameters, holds out validation examples and warns of cut examples, in events', async () => {
+    // Act
+    const response = await createJob(platform, key, {
+      model: MODEL,
+      training_file: trainingFile,
+      seed: 7,
+      whetstone: { max_seq_length: 40 },
+    });
+    const jobId = ((await response.json()) as { id: string }).id;
+    const job = (await waitForJob(platform, key, jobId, finished, JOB_TIMEOUT_MS)) as Job;
+
+    // Assess: 24 examples x 3 epochs is under 100, so 4 epochs; batch 1 (0.2% of 24, rounded up); multiplier 0.05
+    expect([job.status, job.error], attemptLogs(jobId)).toEqual(['succeeded', null]);
+    expect(job.hyperparameters).toEqual({ n_epochs: 4, batch_size: 1, learning_rate_multiplier: 0.05 });
+    const messages = (await events(jobId)).map((event) => event.message);
+    expect(messages).toContainEqual(expect.stringMatching(/^n_epochs 4: 24 training examples x 3 epochs/));
+    expect(messages).toContain(
+      'No validation file: 2 of the 24 training examples (10%), drawn with seed 7, are held out for validation',
+    );
+    expect(messages).toContain('training.jsonl: 24 of 24 examples were cut to 40 tokens');
+    const evaluation = JSON.parse(await platform.readObject(`artifacts/default/${jobId}/eval/metrics.json`));
+    expect(evaluation.validation_examples).toBe(2);
+    const metrics = (await platform.readObject(`artifacts/default/${jobId}/metrics.jsonl`))
+      .trim()
+      .split('\n');
+    expect(metrics.filter((line) => line.includes('train_loss'))).toHaveLength(4 * 22);
+  });
+
   it('fails at once with exit 2, naming the line, when the stored training file turns out malformed', async () => {
     // Prepare: after validation the stored copy is replaced by one of the same size with a broken third line.
     const good = animalDataset(ANIMALS.slice(0, 12));
@@ -368,6 +404,21 @@ describe('a fine-tuning job run by the product trainer on the local platform', {
     });
     const last = (await events(jobId)).filter((event) => event.level === 'error');
     expect(last.map((event) => event.message)).toContain(job.error?.message);
+  });
+
+  it('fails at once with exit 2 when max_seq_length cuts every trained token', async () => {
+    // Act
+    const jobId = await startJob({ whetstone: { max_seq_length: 16 } });
+    const job = (await waitForJob(platform, key, jobId, finished, JOB_TIMEOUT_MS)) as Job;
+
+    // Assess
+    expect(job.whetstone.attempts.map((attempt) => attempt.exit_code)).toEqual([2]);
+    expect(job.error).toEqual({
+      code: 'invalid_training_file',
+      message:
+        'The training file cannot be used: training.jsonl: no example has a trained token within its first 16 tokens (assistant replies with weight 1, or completions), so there is nothing to learn',
+      param: 'training_file',
+    });
   });
 
   it('fails at once with exit 2 when a file of the base model is missing', async () => {

@@ -60,7 +60,10 @@ export class JobRecords {
       created_at: nowSeconds(),
       level,
       message,
-      data: { ...data, launch: this.env.launch, attempt: this.env.attempt },
+      data: storable({ ...data, launch: this.env.launch, attempt: this.env.attempt }) as Record<
+        string,
+        unknown
+      >,
       type,
     });
   }
@@ -141,6 +144,16 @@ export class JobRecords {
       }
     }
   }
+}
+
+/** DynamoDB stores no NaN or infinity: such numbers (a loss over no trained token) become null. */
+export function storable(value: unknown): unknown {
+  if (typeof value === 'number') return Number.isFinite(value) ? value : null;
+  if (Array.isArray(value)) return value.map(storable);
+  if (value !== null && typeof value === 'object') {
+    return Object.fromEntries(Object.entries(value).map(([key, entry]) => [key, storable(entry)]));
+  }
+  return value;
 }
 
 function nowSeconds(): number {

@@ -105,7 +105,12 @@ export async function runJob(options: RunJobOptions): Promise<FineTuneSummary> {
   const checkpointsUri = `s3://${env.bucket}/${objectKeys.artifacts(env.team, env.jobId)}checkpoints/`;
 
   let lastMetricsEvent = 0;
+  // Progress reports are best effort: a lost event must not cost the training run.
   const pending: Promise<unknown>[] = [];
+  const report = (write: Promise<unknown>) =>
+    pending.push(
+      write.catch((error: unknown) => log(`A job record could not be written: ${(error as Error).message}`)),
+    );
   const metricsEvent = (progress: StepProgress) => {
     const now = Date.now();
     const edge = progress.step === progress.totalSteps || now - lastMetricsEvent >= METRICS_EVENT_INTERVAL_MS;
@@ -115,7 +120,7 @@ export async function runJob(options: RunJobOptions): Promise<FineTuneSummary> {
       `step ${progress.step}/${progress.totalSteps}  epoch ${progress.epoch.toFixed(2)}  loss ${progress.trainLoss.toFixed(4)}  ` +
         `${Math.round(progress.tokensPerSecond)} tokens/s  eta ${Math.round(progress.etaSeconds)} s`,
     );
-    pending.push(
+    report(
       records.event(
         'info',
         `Step ${progress.step}/${progress.totalSteps}: training loss=${progress.trainLoss.toFixed(4)}`,
@@ -132,7 +137,7 @@ export async function runJob(options: RunJobOptions): Promise<FineTuneSummary> {
         'metrics',
       ),
     );
-    if (!factsRecorded) pending.push(recordFacts().then((done) => (factsRecorded = done)));
+    if (!factsRecorded) report(recordFacts().then((done) => (factsRecorded = done)));
   };
   const saveCheckpoint = async (checkpoint: SavedCheckpoint) => {
     const stored = await uploadCheckpoint(objects, checkpoint.dir, checkpointsUri, checkpoint.step);
@@ -182,7 +187,7 @@ export async function runJob(options: RunJobOptions): Promise<FineTuneSummary> {
     {
       onPlan: (plan) => {
         options.onTrainingStarted?.();
-        pending.push(
+        report(
           records.event(
             'info',
             plan.resumedAtStep > 0
@@ -194,7 +199,7 @@ export async function runJob(options: RunJobOptions): Promise<FineTuneSummary> {
       },
       onStep: metricsEvent,
       onEvaluation: (step, evaluation) =>
-        pending.push(
+        report(
           records.event(
             'info',
             `Validation at step ${step}: loss=${evaluation.loss.toFixed(4)}, mean token accuracy=${evaluation.meanTokenAccuracy.toFixed(4)}`,
@@ -203,7 +208,7 @@ export async function runJob(options: RunJobOptions): Promise<FineTuneSummary> {
           ),
         ),
       onCheckpoint: saveCheckpoint,
-      onNotice: (message) => pending.push(records.event('warn', message)),
+      onNotice: (message) => report(records.event('warn', message)),
     },
   );
   await Promise.all(pending);

@@ -23,7 +23,7 @@ import { loadTokenizer, type Tokenizer } from '../tokenizer';
 import { resumeRunCheckpoint, saveRunCheckpoint } from './checkpoint';
 import { TrainingDataError, TrainingStoppedError } from './errors';
 import { type Evaluation, evaluate } from './evaluate';
-import type { TokenizedExample } from './examples';
+import { type TokenizedExample, trainedWeight } from './examples';
 import { packExamples } from './packing';
 import { resultCsv } from './result-csv';
 import { DEFAULT_TRAINING, type StepReport, TrainingRun, type TrainingSettings } from './run';
@@ -326,6 +326,12 @@ async function loadDataset(
   hooks: FineTuneHooks,
 ): Promise<Dataset> {
   const train = await tokenize(options.trainFile, tokenizer, maxSeqLen, hooks);
+  if (trainedWeight(train) === 0) {
+    throw new TrainingDataError(
+      options.trainFile,
+      `${basename(options.trainFile)}: no example has a trained token within its first ${maxSeqLen} tokens (assistant replies with weight 1, or completions), so there is nothing to learn`,
+    );
+  }
   let validation = options.validationFile
     ? await tokenize(options.validationFile, tokenizer, maxSeqLen, hooks)
     : null;
