@@ -1,5 +1,6 @@
 import { join } from 'node:path';
 import { z } from 'zod';
+import { TrainerInputError } from './errors';
 import type { ObjectsByUri } from './objects';
 
 /** Written last into each checkpoint folder: a checkpoint without it was cut short and is never resumed from. */
@@ -62,7 +63,7 @@ export async function downloadCheckpoint(
     return { problem: `${checkpoint.uri}${CHECKPOINT_INDEX} is missing or unreadable` };
   }
   for (const file of parsed.data.files) {
-    if (file.path.split('/').some((part) => part === '..' || part === '')) {
+    if (file.path.split('/').some((part) => part === '..' || part === '.' || part === '')) {
       return {
         problem: `${checkpoint.uri}${CHECKPOINT_INDEX} names a path outside the checkpoint: ${file.path}`,
       };
@@ -71,7 +72,14 @@ export async function downloadCheckpoint(
     if ((await objects.size(uri)) !== file.bytes) {
       return { problem: `${uri} is missing or not the ${file.bytes} bytes the checkpoint recorded` };
     }
-    const { sha256 } = await objects.download(uri, join(dir, ...file.path.split('/')), file.bytes);
+    let sha256: string;
+    try {
+      ({ sha256 } = await objects.download(uri, join(dir, ...file.path.split('/')), file.bytes));
+    } catch (error) {
+      // Changed or deleted since its size was read: this checkpoint is unusable, an older one may not be.
+      if (error instanceof TrainerInputError) return { problem: error.message };
+      throw error;
+    }
     if (sha256 !== file.sha256)
       return { problem: `${uri} does not have the SHA-256 the checkpoint recorded` };
   }

@@ -53,13 +53,13 @@ export class ObjectsByUri {
   }
 
   /** Size in bytes; undefined when there is no such object. */
-  size(uri: string): Promise<number | undefined> {
+  async size(uri: string): Promise<number | undefined> {
     const { store, key } = this.locate(uri);
     return this.retrying(`read the size of ${uri}`, () => store.size(key));
   }
 
   /** The object as UTF-8 text; undefined when there is no such object. */
-  text(uri: string): Promise<string | undefined> {
+  async text(uri: string): Promise<string | undefined> {
     const { store, key } = this.locate(uri);
     return this.retrying(`read ${uri}`, async () => {
       const body = await store.get(key);
@@ -68,7 +68,7 @@ export class ObjectsByUri {
   }
 
   /** Every object under a folder URI (ending in `/`), in key order. */
-  list(prefixUri: string): Promise<ListedUri[]> {
+  async list(prefixUri: string): Promise<ListedUri[]> {
     const { store, key, bucket } = this.locate(prefixUri);
     return this.retrying(`list ${prefixUri}`, async () =>
       (await store.list(key)).map((object) => ({
@@ -83,7 +83,7 @@ export class ObjectsByUri {
    * Streams the object to `file` (written beside it, then renamed), hashing it on the way. The
    * object must exist; when `expectedBytes` is given, its size must match.
    */
-  download(uri: string, file: string, expectedBytes?: number): Promise<TransferredFile> {
+  async download(uri: string, file: string, expectedBytes?: number): Promise<TransferredFile> {
     const { store, key } = this.locate(uri);
     return this.retrying(`download ${uri}`, async () => {
       const body = await store.get(key);
@@ -110,7 +110,7 @@ export class ObjectsByUri {
   }
 
   /** Uploads a file; large files go up in parts. */
-  upload(file: string, uri: string, contentType = contentTypeOf(file)): Promise<TransferredFile> {
+  async upload(file: string, uri: string, contentType = contentTypeOf(file)): Promise<TransferredFile> {
     const { store, key } = this.locate(uri);
     return this.retrying(`upload ${file} to ${uri}`, () => uploadFile(store, file, key, contentType));
   }
@@ -127,7 +127,7 @@ export class ObjectsByUri {
   }
 
   /** Writes a small object from memory. */
-  put(uri: string, body: string, contentType: string): Promise<void> {
+  async put(uri: string, body: string, contentType: string): Promise<void> {
     const { store, key } = this.locate(uri);
     return this.retrying(`write ${uri}`, () => store.put(key, Buffer.from(body, 'utf8'), contentType));
   }

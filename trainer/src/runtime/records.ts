@@ -7,7 +7,7 @@ import {
   type StoredJob,
 } from '../../../lib/adapters';
 import { newId } from '../../../lib/core/ids';
-import type { FileObject, JobCheckpoint, JobEvent } from '../../../lib/core/schemas';
+import type { FileObject, JobAttempt, JobCheckpoint, JobEvent } from '../../../lib/core/schemas';
 import type { TrainerEnv } from './env';
 import type { JobFailure } from './errors';
 
@@ -105,7 +105,11 @@ export class JobRecords {
   }
 
   /** Records where this attempt runs on its attempt entry, once the control plane has created it. */
-  async attemptFacts(facts: { instanceType: string | null; market: string | null; region: string | null }) {
+  async attemptFacts(facts: {
+    instanceType: string | null;
+    market: JobAttempt['market'];
+    region: string | null;
+  }): Promise<boolean> {
     let recorded = false;
     await this.update((job) => {
       const attempts = job.job.whetstone.attempts;
@@ -119,7 +123,7 @@ export class JobRecords {
       next[index] = {
         ...attempt,
         instance_type: facts.instanceType,
-        market: facts.market as (typeof attempts)[number]['market'],
+        market: facts.market,
         region: facts.region,
       };
       return { ...job, job: { ...job.job, whetstone: { ...job.job.whetstone, attempts: next } } };

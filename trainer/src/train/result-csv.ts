@@ -56,5 +56,6 @@ export function resultCsv(metricsJsonl: string, source = 'metrics.jsonl'): strin
 
 function formatCell(value: number | undefined): string {
   if (value === undefined || !Number.isFinite(value)) return '';
-  return Number.isInteger(value) ? String(value) : value.toPrecision(6).replace(/0+$/, '').replace(/\.$/, '');
+  // Six significant digits, without the trailing zeros toPrecision keeps.
+  return String(Number(value.toPrecision(6)));
 }

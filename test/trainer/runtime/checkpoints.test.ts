@@ -1,0 +1,279 @@
+import { createHash } from 'node:crypto';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { RunningService } from '../../../lib/local/services/dynamodb-local';
+import { startOnFreePort } from '../../../lib/local/services/ports';
+import { startS3Server } from '../../../lib/local/services/s3-server';
+import {
+  CHECKPOINT_INDEX,
+  completeCheckpoints,
+  downloadCheckpoint,
+  uploadCheckpoint,
+} from '../../../trainer/src/runtime/checkpoints';
+import { ObjectsByUri } from '../../../trainer/src/runtime/objects';
+
+const BUCKET = 'whetstone-checkpoints-test';
+
+/** What the local platform gives the trainer: s3rver by path, with its fixed credentials. */
+const S3_ENV_NAMES = [
+  'AWS_ENDPOINT_URL_S3',
+  'AWS_REGION',
+  'AWS_ACCESS_KEY_ID',
+  'AWS_SECRET_ACCESS_KEY',
+  'AWS_SESSION_TOKEN',
+  'AWS_PROFILE',
+] as const;
+
+function sha256(bytes: Buffer | string): string {
+  return createHash('sha256').update(bytes).digest('hex');
+}
+
+/** A checkpoint folder as fine-tune saves one: tensors, progress, and a nested file. */
+const CHECKPOINT_FILES: Record<string, Buffer> = {
+  'adapter/adapter_config.json': Buffer.from('{"r": 8, "lora_alpha": 16}\n'),
+  'trainer_state.safetensors': Buffer.alloc(96, 3),
+  'trainer_state.json': Buffer.from('{"step": 4}\n'),
+};
+
+async function writeCheckpointDir(
+  dir: string,
+  files: Record<string, Buffer> = CHECKPOINT_FILES,
+): Promise<void> {
+  for (const [path, bytes] of Object.entries(files)) {
+    const file = join(dir, ...path.split('/'));
+    await mkdir(join(file, '..'), { recursive: true });
+    await writeFile(file, bytes);
+  }
+}
+
+describe('checkpoints in S3', () => {
+  const dataDir = mkdtempSync(join(tmpdir(), 'whetstone-checkpoints-s3-'));
+  const workDir = mkdtempSync(join(tmpdir(), 'whetstone-checkpoints-'));
+  const savedEnv = Object.fromEntries(S3_ENV_NAMES.map((name) => [name, process.env[name]]));
+  let s3: RunningService;
+  let objects: ObjectsByUri;
+  let jobs = 0;
+  /** A fresh checkpoints folder per test, as each job has its own. */
+  const checkpointsUri = () => `s3://${BUCKET}/teams/t/jobs/job-${++jobs}/checkpoints/`;
+
+  beforeAll(async () => {
+    s3 = await startOnFreePort((port) => startS3Server({ dataDir, port, bucket: BUCKET }));
+    for (const name of S3_ENV_NAMES) delete process.env[name];
+    Object.assign(process.env, {
+      AWS_ENDPOINT_URL_S3: s3.endpoint,
+      AWS_REGION: 'us-east-1',
+      AWS_ACCESS_KEY_ID: 'S3RVER',
+      AWS_SECRET_ACCESS_KEY: 'S3RVER',
+    });
+    objects = new ObjectsByUri('local', { retryDelaysMs: [10, 20] });
+  });
+  afterAll(async () => {
+    for (const [name, value] of Object.entries(savedEnv)) {
+      if (value === undefined) delete process.env[name];
+      else process.env[name] = value;
+    }
+    await s3?.stop();
+    rmSync(dataDir, { recursive: true, force: true });
+    rmSync(workDir, { recursive: true, force: true });
+  });
+
+  it('uploads the files, then an index with each file’s bytes and SHA-256', async () => {
+    // Prepare
+    const uri = checkpointsUri();
+    const dir = join(workDir, 'upload', 'step-4');
+    await writeCheckpointDir(dir);
+
+    // Act
+    const stored = await uploadCheckpoint(objects, dir, uri, 4);
+
+    // Assess
+    expect(stored).toEqual({ step: 4, uri: `${uri}step-4/` });
+    expect((await objects.list(`${uri}step-4/`)).map(({ relative, bytes }) => [relative, bytes])).toEqual([
+      ['adapter/adapter_config.json', 27],
+      [CHECKPOINT_INDEX, expect.any(Number)],
+      ['trainer_state.json', 12],
+      ['trainer_state.safetensors', 96],
+    ]);
+    const index = JSON.parse((await objects.text(`${uri}step-4/${CHECKPOINT_INDEX}`)) ?? 'null');
+    expect(index).toEqual({
+      step: 4,
+      files: [
+        {
+          path: 'adapter/adapter_config.json',
+          bytes: 27,
+          sha256: sha256(CHECKPOINT_FILES['adapter/adapter_config.json'] as Buffer),
+        },
+        { path: 'trainer_state.json', bytes: 12, sha256: sha256('{"step": 4}\n') },
+        { path: 'trainer_state.safetensors', bytes: 96, sha256: sha256(Buffer.alloc(96, 3)) },
+      ],
+    });
+  });
+
+  it('lists only checkpoints with an index, newest first', async () => {
+    // Prepare: step 30 was cut short before its index was written
+    const uri = checkpointsUri();
+    for (const step of [5, 20, 10]) {
+      const dir = join(workDir, 'list', `step-${step}`);
+      await writeCheckpointDir(dir);
+      await uploadCheckpoint(objects, dir, uri, step);
+    }
+    await objects.put(`${uri}step-30/trainer_state.json`, '{"step": 30}\n', 'application/json');
+    await objects.put(`${uri}notes/${CHECKPOINT_INDEX}`, '{}', 'application/json');
+
+    // Act
+    const complete = await completeCheckpoints(objects, uri);
+
+    // Assess
+    expect(complete).toEqual([
+      { step: 20, uri: `${uri}step-20/` },
+      { step: 10, uri: `${uri}step-10/` },
+      { step: 5, uri: `${uri}step-5/` },
+    ]);
+  });
+
+  it('finds no checkpoint in a folder never written to', async () => {
+    // Act
+    const complete = await completeCheckpoints(objects, checkpointsUri());
+
+    // Assess
+    expect(complete).toEqual([]);
+  });
+
+  it('downloads a checkpoint’s files as they were uploaded', async () => {
+    // Prepare
+    const uri = checkpointsUri();
+    await writeCheckpointDir(join(workDir, 'restore', 'source'));
+    const stored = await uploadCheckpoint(objects, join(workDir, 'restore', 'source'), uri, 7);
+    const target = join(workDir, 'restore', 'target');
+
+    // Act
+    const outcome = await downloadCheckpoint(objects, stored, target);
+
+    // Assess
+    expect(outcome).toEqual({ problem: null });
+    expect((await readdir(target, { recursive: true })).sort()).toEqual([
+      'adapter',
+      'adapter/adapter_config.json',
+      'trainer_state.json',
+      'trainer_state.safetensors',
+    ]);
+    for (const [path, bytes] of Object.entries(CHECKPOINT_FILES)) {
+      expect((await readFile(join(target, ...path.split('/')))).equals(bytes)).toBe(true);
+    }
+  });
+
+  it('finds a problem in a file changed after the checkpoint, even at the same size', async () => {
+    // Prepare
+    const uri = checkpointsUri();
+    await writeCheckpointDir(join(workDir, 'tampered', 'source'));
+    const stored = await uploadCheckpoint(objects, join(workDir, 'tampered', 'source'), uri, 3);
+    await objects.put(`${uri}step-3/trainer_state.json`, '{"step": 9}\n', 'application/json');
+
+    // Act
+    const outcome = await downloadCheckpoint(objects, stored, join(workDir, 'tampered', 'target'));
+
+    // Assess
+    expect(outcome).toEqual({
+      problem: `${uri}step-3/trainer_state.json does not have the SHA-256 the checkpoint recorded`,
+    });
+  });
+
+  it('finds a problem in a file missing from the checkpoint', async () => {
+    // Prepare: the index names a file the upload never wrote
+    const uri = checkpointsUri();
+    await objects.put(`${uri}step-2/trainer_state.json`, '{"step": 2}\n', 'application/json');
+    await objects.put(
+      `${uri}step-2/${CHECKPOINT_INDEX}`,
+      JSON.stringify({
+        step: 2,
+        files: [
+          { path: 'trainer_state.json', bytes: 12, sha256: sha256('{"step": 2}\n') },
+          { path: 'trainer_state.safetensors', bytes: 96, sha256: sha256(Buffer.alloc(96, 3)) },
+        ],
+      }),
+      'application/json',
+    );
+
+    // Act
+    const outcome = await downloadCheckpoint(
+      objects,
+      { step: 2, uri: `${uri}step-2/` },
+      join(workDir, 'gone'),
+    );
+
+    // Assess
+    expect(outcome).toEqual({
+      problem: `${uri}step-2/trainer_state.safetensors is missing or not the 96 bytes the checkpoint recorded`,
+    });
+  });
+
+  it('finds a problem in a file of another size than recorded', async () => {
+    // Prepare
+    const uri = checkpointsUri();
+    await writeCheckpointDir(join(workDir, 'resized', 'source'));
+    const stored = await uploadCheckpoint(objects, join(workDir, 'resized', 'source'), uri, 6);
+    await objects.put(`${uri}step-6/trainer_state.json`, '{"step": 60}\n', 'application/json');
+
+    // Act
+    const outcome = await downloadCheckpoint(objects, stored, join(workDir, 'resized', 'target'));
+
+    // Assess
+    expect(outcome).toEqual({
+      problem: `${uri}step-6/trainer_state.json is missing or not the 12 bytes the checkpoint recorded`,
+    });
+  });
+
+  it.each([
+    ['a parent folder', '../../escape.json'],
+    ['an absolute path', '/tmp/escape.json'],
+    ['an empty segment', 'adapter//escape.json'],
+    ['the folder itself', '.'],
+  ])('refuses an index that names %s', async (_, path) => {
+    // Prepare
+    const uri = checkpointsUri();
+    await objects.put(`${uri}step-1/escape.json`, '{}', 'application/json');
+    await objects.put(
+      `${uri}step-1/${CHECKPOINT_INDEX}`,
+      JSON.stringify({ step: 1, files: [{ path, bytes: 2, sha256: sha256('{}') }] }),
+      'application/json',
+    );
+    const base = join(workDir, 'escape', String(jobs));
+
+    // Act
+    const outcome = await downloadCheckpoint(
+      objects,
+      { step: 1, uri: `${uri}step-1/` },
+      join(base, 'a', 'b'),
+    );
+
+    // Assess
+    expect(outcome).toEqual({
+      problem: `${uri}step-1/${CHECKPOINT_INDEX} names a path outside the checkpoint: ${path}`,
+    });
+    expect(existsSync(base)).toBe(false);
+  });
+
+  it.each([
+    ['missing', undefined],
+    ['not JSON', '{"step": 1, "files": ['],
+    ['of another step', JSON.stringify({ step: 8, files: [] })],
+    ['without files', JSON.stringify({ step: 1 })],
+  ])('finds a problem in an index that is %s', async (_, index) => {
+    // Prepare
+    const uri = checkpointsUri();
+    if (index !== undefined) await objects.put(`${uri}step-1/${CHECKPOINT_INDEX}`, index, 'application/json');
+
+    // Act
+    const outcome = await downloadCheckpoint(
+      objects,
+      { step: 1, uri: `${uri}step-1/` },
+      join(workDir, 'bad'),
+    );
+
+    // Assess
+    expect(outcome).toEqual({ problem: `${uri}step-1/${CHECKPOINT_INDEX} is missing or unreadable` });
+  });
+});
