@@ -18,6 +18,7 @@ import {
   HELD_OUT_ANIMALS,
   PRODUCT_TRAINER,
   registerModelDir,
+  settledCheckpointSteps,
   uploadJsonl,
   writeTinyChatModel,
 } from '../helpers/trainer/chat-job';
@@ -308,7 +309,7 @@ describe('a fine-tuning job run by the product trainer on the local platform', {
     // Prepare
     const jobId = await startJob();
     const pid = await freezeAfterFirstCheckpoint(jobId);
-    const complete = await storedCheckpointSteps(jobId);
+    const complete = await settledCheckpointSteps(platform, 'default', jobId);
 
     // Act
     process.kill(pid, 'SIGKILL');

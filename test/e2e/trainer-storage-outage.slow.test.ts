@@ -13,11 +13,11 @@ import { startTestPlatform, type TestPlatform } from '../helpers/platform';
 import {
   ANIMALS,
   animalDataset,
-  completeCheckpointSteps,
   freezeTrainerAfterFirstCheckpoint,
   HELD_OUT_ANIMALS,
   PRODUCT_TRAINER,
   registerModelDir,
+  settledCheckpointSteps,
   uploadJsonl,
   writeTinyChatModel,
 } from '../helpers/trainer/chat-job';
@@ -67,7 +67,7 @@ describe('the product trainer when S3 goes away during a job', { timeout: 300_00
     });
     const jobId = ((await created.json()) as { id: string }).id;
     const pid = await freezeTrainerAfterFirstCheckpoint(platform, key, jobId, JOB_TIMEOUT_MS);
-    const written = await completeCheckpointSteps(platform, 'default', jobId);
+    const written = await settledCheckpointSteps(platform, 'default', jobId);
     const prefix = `artifacts/default/${jobId}/checkpoints/`;
     const writtenKeys = (await platform.listObjects()).filter((object) => object.startsWith(prefix));
 

@@ -143,3 +143,21 @@ export async function completeCheckpointSteps(
     .map((object) => Number(/step-([0-9]+)\//.exec(object)?.[1]))
     .sort((a, b) => a - b);
 }
+
+/**
+ * The complete checkpoint steps once the listing stops changing: a frozen trainer sends nothing new,
+ * but an upload it sent just before may still be landing in the S3 server.
+ */
+export async function settledCheckpointSteps(
+  platform: TestPlatform,
+  team: string,
+  jobId: string,
+): Promise<number[]> {
+  let previous = await completeCheckpointSteps(platform, team, jobId);
+  for (;;) {
+    await new Promise((resolveWait) => setTimeout(resolveWait, 500));
+    const current = await completeCheckpointSteps(platform, team, jobId);
+    if (current.join() === previous.join()) return current;
+    previous = current;
+  }
+}
