@@ -4,6 +4,9 @@
  * objects, so each is tested on its own.
  */
 import type { JobAttempt } from '../lib/core/schemas';
+import type { EvaluationReport, GenerationSample } from '../trainer/src/eval';
+
+export type { EvaluationReport, GenerationSample };
 
 /** A `metrics` event's data, as the trainer contract names the fields; any may be missing. */
 export interface MetricsData {
@@ -17,31 +20,6 @@ export interface MetricsData {
   readonly eta_seconds?: number;
   readonly valid_loss?: number;
   readonly valid_mean_token_accuracy?: number;
-}
-
-/** One model's scores in `eval/metrics.json`; `exact_match` is a share from 0 to 1. */
-export interface ModelScores {
-  readonly valid_loss: number | null;
-  readonly valid_mean_token_accuracy: number | null;
-  readonly exact_match: number | null;
-  readonly exact_match_examples: number;
-}
-
-/** `eval/metrics.json`: the base and the fine-tuned model on the same validation examples. */
-export interface EvaluationReport {
-  readonly validation_examples: number;
-  readonly base: ModelScores;
-  readonly tuned: ModelScores;
-}
-
-/** One line of `eval/samples.jsonl`: a chat example's prompt messages, or a completion prompt. */
-export interface GenerationSample {
-  readonly index: number;
-  readonly messages?: readonly { readonly role: string; readonly content: string }[];
-  readonly prompt?: string;
-  readonly reference: string;
-  readonly base: string;
-  readonly tuned: string;
 }
 
 /** An item of `GET /v1/whetstone/jobs/{id}/artifacts`. */

@@ -12,6 +12,7 @@ import { readLoraAdapter } from '../../trainer/src/model/peft';
 import { loadTokenizer } from '../../trainer/src/tokenizer';
 import { evaluate } from '../../trainer/src/train/evaluate';
 import type { TokenizedExample } from '../../trainer/src/train/examples';
+import { ANIMALS, animalConversation } from '../helpers/trainer/chat-job';
 import { createTinyModel } from '../helpers/trainer/tiny-model';
 import { writeTinyTokenizer } from '../helpers/trainer/tiny-tokenizer';
 import { isolatedEnv, whet } from './whet';
@@ -21,36 +22,9 @@ import { isolatedEnv, whet } from './whet';
  * starts near 6.6 and the replies follow one template (measured: about 2.4 after training).
  */
 const REQUIRED_IMPROVEMENT = 2;
-const ANIMALS = [
-  'cat',
-  'dog',
-  'owl',
-  'fox',
-  'bee',
-  'elk',
-  'yak',
-  'emu',
-  'ant',
-  'bat',
-  'cow',
-  'eel',
-  'hen',
-  'pig',
-  'ram',
-  'rat',
-];
 
 let scratch: string;
 let modelDir: string;
-
-function conversation(animal: string): string {
-  return JSON.stringify({
-    messages: [
-      { role: 'user', content: `Name an animal like ${animal}.` },
-      { role: 'assistant', content: `The ${animal} is an animal.` },
-    ],
-  });
-}
 
 beforeAll(async () => {
   scratch = await mkdtemp(join(tmpdir(), 'whetstone-train-'));
@@ -67,8 +41,14 @@ beforeAll(async () => {
     scale: 0.2,
   });
   // Training and held-out sets share the template, never an animal.
-  await writeFile(join(scratch, 'train.jsonl'), `${ANIMALS.slice(0, 12).map(conversation).join('\n')}\n`);
-  await writeFile(join(scratch, 'heldout.jsonl'), `${ANIMALS.slice(12).map(conversation).join('\n')}\n`);
+  await writeFile(
+    join(scratch, 'train.jsonl'),
+    `${ANIMALS.slice(0, 12).map(animalConversation).join('\n')}\n`,
+  );
+  await writeFile(
+    join(scratch, 'heldout.jsonl'),
+    `${ANIMALS.slice(12).map(animalConversation).join('\n')}\n`,
+  );
 }, 60_000);
 
 afterAll(async () => {

@@ -209,6 +209,11 @@ export async function uploadModelFiles(
  */
 export async function registerTinyModel(platform: TestPlatform, id = 'tiny-llama'): Promise<ModelObject> {
   await uploadModelFiles(platform, objectKeys.model(id), tinyLlamaFiles());
+  return registerUploadedModel(platform, id);
+}
+
+/** Registers, with the owner key, a base model whose files are already under `models/{id}/`. */
+export async function registerUploadedModel(platform: TestPlatform, id: string): Promise<ModelObject> {
   const response = await platform.call(platform.ownerKey, 'POST', '/v1/whetstone/models', {
     body: JSON.stringify({ id }),
     headers: { 'Content-Type': 'application/json' },

@@ -3,7 +3,7 @@ import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { JobCheckpoint, ModelObject } from '../../../lib/core/schemas';
 import { objectKeys } from '../../../lib/core/storage';
-import { uploadModelFiles } from '../models';
+import { registerUploadedModel, uploadModelFiles } from '../models';
 import { fileForm, type TestPlatform } from '../platform';
 import { createTinyModel } from './tiny-model';
 import { writeTinyTokenizer } from './tiny-tokenizer';
@@ -76,13 +76,7 @@ export async function registerModelDir(
   const files: Record<string, Uint8Array> = {};
   for (const name of readdirSync(dir)) if (!omit.includes(name)) files[name] = readFileSync(join(dir, name));
   await uploadModelFiles(platform, objectKeys.model(id), files);
-  const response = await platform.call(platform.ownerKey, 'POST', '/v1/whetstone/models', {
-    body: JSON.stringify({ id }),
-    headers: { 'Content-Type': 'application/json' },
-  });
-  if (response.status !== 200)
-    throw new Error(`registering ${id}: ${response.status} ${await response.text()}`);
-  return (await response.json()) as ModelObject;
+  return registerUploadedModel(platform, id);
 }
 
 /** Uploads JSONL through the Files API; returns the file id. */
