@@ -97,7 +97,13 @@ describe('resultCsv', () => {
     const rows = resultCsv(metrics).trimEnd().split('\n').slice(1);
 
     // Assess
-    expect(rows).toEqual(['1,2.12346,0.1,,', '2,0.0000123457,1,,', '3,,0.5,,', '4,12345.7,1,,', '5,150000,1.5e-7,,']);
+    expect(rows).toEqual([
+      '1,2.12346,0.1,,',
+      '2,0.0000123457,1,,',
+      '3,,0.5,,',
+      '4,12345.7,1,,',
+      '5,150000,1.5e-7,,',
+    ]);
   });
 
   it('leaves a cell empty when the line carries no number for it', () => {
