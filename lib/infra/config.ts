@@ -1,0 +1,91 @@
+import { readFileSync } from 'node:fs';
+import { z } from 'zod';
+import { InfraConfigError } from './errors';
+
+/** CloudWatch Logs' allowed retention periods, in days. */
+export const LOG_RETENTION_DAYS = [
+  1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
+] as const;
+
+const REGION_PATTERN = /^[a-z]{2}(-gov)?-[a-z]+-[0-9]$/;
+
+/**
+ * `whetstone.config.json`: what a platform team chooses for its deployment. Every field has a
+ * default, so `{}` deploys the platform in `us-east-1` (or the CLI's default region).
+ */
+export const whetstoneConfigSchema = z.strictObject({
+  /** Prefix of every physical name (table, buckets' names are derived from it). */
+  deploymentName: z
+    .string()
+    .regex(
+      /^[a-z][a-z0-9-]{1,20}$/,
+      'must be 2-21 lower-case letters, digits or hyphens, starting with a letter',
+    )
+    .default('whetstone'),
+  /** Pin the stacks to one account; absent, the templates are account-agnostic. */
+  account: z
+    .string()
+    .regex(/^[0-9]{12}$/, 'must be a 12-digit AWS account id')
+    .optional(),
+  /** Where the API, table and bucket live. */
+  controlRegion: z
+    .string()
+    .regex(REGION_PATTERN, 'must be an AWS region such as us-east-1')
+    .default('us-east-1'),
+  /** Days every log group (Lambda, API access, Batch) keeps its events. */
+  logRetentionDays: z
+    .number()
+    .refine((days) => (LOG_RETENTION_DAYS as readonly number[]).includes(days), {
+      message: `must be one of CloudWatch Logs' retention periods: ${LOG_RETENTION_DAYS.join(', ')}`,
+    })
+    .default(30),
+  storage: z
+    .strictObject({
+      /** Days an overwritten or deleted object's old version is kept, so a mistake can be undone. */
+      noncurrentVersionDays: z.number().int().min(1).max(3650).default(30),
+      /** Days after which an unfinished multipart upload (an abandoned large file) is removed. */
+      abortIncompleteMultipartUploadDays: z.number().int().min(1).max(365).default(7),
+      /** Days the S3 server access logs are kept. */
+      accessLogDays: z.number().int().min(1).max(3650).default(90),
+    })
+    .prefault({}),
+});
+
+export type WhetstoneConfigInput = z.input<typeof whetstoneConfigSchema>;
+export type WhetstoneConfig = z.infer<typeof whetstoneConfigSchema>;
+
+/** Checks a configuration object; `source` names where it came from in error messages. */
+export function parseWhetstoneConfig(value: unknown, source = 'whetstone.config.json'): WhetstoneConfig {
+  const result = whetstoneConfigSchema.safeParse(value);
+  if (result.success) return result.data;
+  const issue = result.error.issues[0];
+  const field = issue?.path.length ? formatPath(issue.path) : '(root)';
+  throw new InfraConfigError(source, field, issue?.message ?? 'is invalid');
+}
+
+/** Reads and checks a configuration file. */
+export function loadWhetstoneConfig(file: string): WhetstoneConfig {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (error) {
+    throw new InfraConfigError(file, '(root)', `cannot be read: ${(error as Error).message}`, {
+      cause: error,
+    });
+  }
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (error) {
+    throw new InfraConfigError(file, '(root)', `is not JSON: ${(error as Error).message}`, { cause: error });
+  }
+  return parseWhetstoneConfig(value, file);
+}
+
+function formatPath(path: readonly PropertyKey[]): string {
+  return path
+    .map((part, index) =>
+      typeof part === 'number' ? `[${part}]` : `${index === 0 ? '' : '.'}${String(part)}`,
+    )
+    .join('');
+}
