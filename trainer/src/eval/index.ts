@@ -6,4 +6,5 @@ export {
   isExactMatch,
   type PromptMessage,
 } from './generations';
+export { type EvaluationInputs, type ModelResults, writeEvaluation } from './report';
 export { type EvaluationReport, type GenerationSample, type ModelScores, modelScores } from './scores';

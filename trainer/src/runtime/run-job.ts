@@ -1,38 +1,25 @@
-import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
-import { mkdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
-import { newId } from '../../../lib/core/ids';
 import type { JobSpec } from '../../../lib/core/jobs';
 import { objectKeys } from '../../../lib/core/storage';
-import type { TrainingMethod } from '../model/method';
-import {
-  type FineTuneSummary,
-  fineTune,
-  type SavedCheckpoint,
-  type StepProgress,
-  type TrainingSettings,
-} from '../train';
+import { type FineTuneSummary, fineTune, type SavedCheckpoint, type StepProgress } from '../train';
 import { completeCheckpoints, downloadCheckpoint, uploadCheckpoint } from './checkpoints';
+import { downloadInputs, folderUri, megabytes } from './downloads';
 import type { TrainerEnv } from './env';
 import { TrainerInputError } from './errors';
-import { learningRateFor, resolveHyperparameters } from './hyperparameters';
+import { resolveHyperparameters } from './hyperparameters';
 import { checkInputObjects, loadSpec } from './inputs';
 import { readInstanceFacts } from './instance';
-import { folderSha256, type HashedFile, type JobManifest } from './manifest';
 import type { ObjectsByUri } from './objects';
+import { storeOutputs } from './outputs';
 import type { JobRecords } from './records';
+import { countExamples, sequenceLimit, trainingMethod, trainingSettings } from './settings';
 
 /** Metrics events are throttled to one per this many milliseconds, besides the first and last step. */
 export const METRICS_EVENT_INTERVAL_MS = 5_000;
 /** Validation examples answered by greedy decoding for eval/ (base and fine-tuned). */
 export const GENERATION_EXAMPLES = 100;
-/** Tokens per forward pass at most: OpenAI's batch sizes go to 256, memory does not. */
-const MAX_TOKENS_PER_PASS = 8_192;
 /** Held out for validation when the job names no validation file. */
 const VALIDATION_FRACTION = 0.1;
-const ENGINE_VERSION: string = (require('../../../package.json') as { version: string }).version;
 
 export interface RunJobOptions {
   readonly env: TrainerEnv;
@@ -213,57 +200,20 @@ export async function runJob(options: RunJobOptions): Promise<FineTuneSummary> {
   );
   await Promise.all(pending);
 
-  const artifactsUri = `s3://${env.bucket}/${objectKeys.artifacts(env.team, env.jobId)}`;
-  const outputs: HashedFile[] = [];
-  for (const folder of ['adapter', 'model', 'eval'] as const) {
-    if (!summary.outputs.includes(folder)) continue;
-    for (const file of await objects.uploadDir(join(outDir, folder), `${artifactsUri}${folder}/`)) {
-      outputs.push({ path: `${folder}/${file.relative}`, bytes: file.bytes, sha256: file.sha256 });
-    }
-  }
-  for (const file of ['metrics.jsonl', 'result.csv', 'summary.json']) {
-    const uploaded = await objects.upload(join(outDir, file), `${artifactsUri}${file}`);
-    outputs.push({ path: file, ...uploaded });
-  }
-  const resultFileId = newId('file');
-  const resultCsv = join(outDir, 'result.csv');
-  await objects.upload(
-    resultCsv,
-    `s3://${env.bucket}/${objectKeys.file(env.team, resultFileId)}`,
-    'text/csv',
-  );
-  await records.resultFile(resultFileId, 'result.csv', (await stat(resultCsv)).size);
-
-  const manifest: JobManifest = {
-    manifest_version: 1,
-    job_id: env.jobId,
-    team: env.team,
-    engine: { name: 'whetstone', version: ENGINE_VERSION, backend: summary.backend },
-    base_model: {
-      id: spec.model.base,
-      uri: spec.model.uri,
-      sha256: folderSha256(inputs.model.files),
-      files: inputs.model.files,
+  const { resultFileId } = await storeOutputs({
+    objects,
+    records,
+    env,
+    outDir,
+    summary,
+    manifest: {
+      spec,
+      specText: specText ?? '',
+      inputs,
+      hyperparameters,
+      training: { method, ...training, max_seq_length: maxSeqLen },
     },
-    parent: inputs.parent,
-    training_file: { id: spec.training_file.id, ...inputs.trainHash },
-    validation_file:
-      spec.validation_file && inputs.validationHash
-        ? { id: spec.validation_file.id, ...inputs.validationHash }
-        : null,
-    spec: { uri: env.specUri, sha256: sha256(specText ?? '') },
-    hyperparameters,
-    training: { method, ...training, max_seq_length: maxSeqLen },
-    seed: spec.seed,
-    outputs,
-    finished_by: { launch: env.launch, attempt: env.attempt, resumed_at_step: summary.resumedAtStep },
-    created_at: Math.floor(Date.now() / 1000),
-  };
-  await objects.put(
-    `${artifactsUri}manifest.json`,
-    `${JSON.stringify(manifest, null, 2)}\n`,
-    'application/json',
-  );
+  });
 
   await records.update((current) => ({
     ...current,
@@ -281,89 +231,6 @@ export async function runJob(options: RunJobOptions): Promise<FineTuneSummary> {
   );
   if (!factsRecorded) await recordFacts();
   return summary;
-}
-
-interface LocalInputs {
-  readonly modelDir: string;
-  readonly adapterDir?: string;
-  readonly trainFile: string;
-  readonly validationFile?: string;
-  readonly model: { readonly files: HashedFile[] };
-  readonly parent: { readonly uri: string; readonly sha256: string } | null;
-  readonly trainHash: { readonly bytes: number; readonly sha256: string };
-  readonly validationHash: { readonly bytes: number; readonly sha256: string } | null;
-}
-
-/** Streams the base model (and a parent's adapter or model) and the data files into `dir`, hashing each. */
-async function downloadInputs(objects: ObjectsByUri, spec: JobSpec, dir: string): Promise<LocalInputs> {
-  const modelUri = folderUri(spec.model.uri);
-  const listed = await objects.list(modelUri);
-  if (listed.length === 0) {
-    throw new TrainerInputError(`The base model ${spec.model.base} has no files under ${modelUri}`, {
-      code: 'invalid_base_model',
-      param: 'model',
-    });
-  }
-  let modelDir = join(dir, 'model');
-  const files = await downloadFolder(objects, listed, modelDir);
-
-  let adapterDir: string | undefined;
-  let parent: LocalInputs['parent'] = null;
-  if (spec.model.parent_uri) {
-    const parentUri = folderUri(spec.model.parent_uri);
-    const parentListed = await objects.list(parentUri);
-    if (parentListed.length === 0) {
-      throw new TrainerInputError(`The model ${spec.model.requested} has no files under ${parentUri}`, {
-        code: 'invalid_base_model',
-        param: 'model',
-      });
-    }
-    const parentDir = join(dir, 'parent');
-    const parentFiles = await downloadFolder(objects, parentListed, parentDir);
-    if (parentFiles.some((file) => file.path === 'adapter_config.json')) adapterDir = parentDir;
-    else modelDir = parentDir;
-    parent = { uri: parentUri, sha256: folderSha256(parentFiles) };
-  }
-
-  const trainFile = join(dir, 'data', 'training.jsonl');
-  const trainHash = await objects.download(spec.training_file.uri, trainFile, spec.training_file.bytes);
-  let validationFile: string | undefined;
-  let validationHash: LocalInputs['validationHash'] = null;
-  if (spec.validation_file) {
-    validationFile = join(dir, 'data', 'validation.jsonl');
-    validationHash = await objects.download(
-      spec.validation_file.uri,
-      validationFile,
-      spec.validation_file.bytes,
-    );
-  }
-  await mkdir(modelDir, { recursive: true });
-  return {
-    modelDir,
-    adapterDir,
-    trainFile,
-    validationFile,
-    model: { files },
-    parent,
-    trainHash,
-    validationHash,
-  };
-}
-
-async function downloadFolder(
-  objects: ObjectsByUri,
-  listed: Awaited<ReturnType<ObjectsByUri['list']>>,
-  dir: string,
-): Promise<HashedFile[]> {
-  const files: HashedFile[] = [];
-  for (const object of listed) {
-    const parts = object.relative.split('/');
-    if (object.relative === '' || parts.some((part) => part === '' || part === '.' || part === '..'))
-      continue;
-    const { bytes, sha256 } = await objects.download(object.uri, join(dir, ...parts), object.bytes);
-    files.push({ path: object.relative, bytes, sha256 });
-  }
-  return files;
 }
 
 /** The newest checkpoint that downloads intact, or undefined to start from the beginning. */
@@ -386,85 +253,8 @@ async function newestUsableCheckpoint(
   return undefined;
 }
 
-function trainingMethod(spec: JobSpec): TrainingMethod {
-  const { options } = spec;
-  if (options.training_method === 'full') return { kind: 'full' };
-  if (options.training_method === 'partial') {
-    return { kind: 'partial', layers: options.partial?.layers, modules: options.partial?.modules };
-  }
-  return {
-    kind: 'lora',
-    rank: options.lora.rank,
-    alpha: options.lora.alpha,
-    dropout: options.lora.dropout,
-    targetModules: options.lora.target_modules,
-  };
-}
-
-/** The engine's settings: OpenAI's batch size is split into passes of at most MAX_TOKENS_PER_PASS tokens. */
-function trainingSettings(
-  spec: JobSpec,
-  hyperparameters: { n_epochs: number; batch_size: number; learning_rate_multiplier: number },
-  method: TrainingMethod,
-): Partial<Omit<TrainingSettings, 'padToken'>> {
-  const perPass = Math.max(1, Math.floor(MAX_TOKENS_PER_PASS / spec.options.max_seq_length));
-  let passBatch = Math.min(perPass, hyperparameters.batch_size);
-  while (hyperparameters.batch_size % passBatch !== 0) passBatch -= 1;
-  return {
-    epochs: hyperparameters.n_epochs,
-    batchSize: passBatch,
-    gradientAccumulation: hyperparameters.batch_size / passBatch,
-    learningRate: learningRateFor(method.kind, hyperparameters.learning_rate_multiplier),
-    warmupRatio: spec.options.warmup_ratio,
-    seed: spec.seed,
-    adamw: { beta1: 0.9, beta2: 0.999, epsilon: 1e-8, weightDecay: spec.options.weight_decay },
-  };
-}
-
-/** The job's max_seq_length, cut to what the base model supports (with a warning). */
-async function sequenceLimit(spec: JobSpec, modelDir: string, records: JobRecords): Promise<number> {
-  const requested = spec.options.max_seq_length;
-  let positions: unknown;
-  try {
-    positions = (JSON.parse(await readFile(join(modelDir, 'config.json'), 'utf8')) as Record<string, unknown>)
-      .max_position_embeddings;
-  } catch {
-    return requested;
-  }
-  if (typeof positions !== 'number' || !Number.isInteger(positions) || positions >= requested)
-    return requested;
-  await records.event(
-    'warn',
-    `max_seq_length ${requested} is longer than the base model's ${positions} positions; examples are cut to ${positions} tokens`,
-  );
-  return positions;
-}
-
-/** Non-blank lines: the examples OpenAI's "auto" rules count. */
-async function countExamples(file: string): Promise<number> {
-  let count = 0;
-  const lines = createInterface({
-    input: createReadStream(file, 'utf8'),
-    crlfDelay: Number.POSITIVE_INFINITY,
-  });
-  for await (const line of lines) if (line.trim() !== '') count += 1;
-  return count;
-}
-
 function sameHyperparameters(a: object, b: object): boolean {
   return JSON.stringify(a) === JSON.stringify(b);
-}
-
-function folderUri(uri: string): string {
-  return uri.endsWith('/') ? uri : `${uri}/`;
-}
-
-function megabytes(files: readonly HashedFile[]): string {
-  return (files.reduce((sum, file) => sum + file.bytes, 0) / 1e6).toFixed(1);
-}
-
-function sha256(text: string): string {
-  return createHash('sha256').update(text).digest('hex');
 }
 
 /** DynamoDB stores no NaN: a metric that is not a finite number is left out. */

@@ -1,29 +1,20 @@
 import { appendFile, copyFile, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
-import { DataError, encodeExample, readJsonlExamples, type TrainingExample } from '../data';
 import { createBackend } from '../engine/backends';
 import { TrainingConfigError } from '../engine/errors';
 import { Random } from '../engine/random';
-import {
-  type EvaluationReport,
-  type GenerationPrompt,
-  type GenerationSample,
-  generateAnswers,
-  generationPrompt,
-  isExactMatch,
-  modelScores,
-} from '../eval';
+import { type EvaluationReport, generateAnswers, writeEvaluation } from '../eval';
 import { readModelConfig } from '../model/config';
 import { exportMergedModel, exportModel } from '../model/export';
 import { loadHfWeights } from '../model/hf-weights';
 import { LlamaModel } from '../model/llama';
 import type { TrainingMethod } from '../model/method';
 import { readLoraAdapter, saveLoraAdapter } from '../model/peft';
-import { loadTokenizer, type Tokenizer } from '../tokenizer';
+import { loadTokenizer } from '../tokenizer';
 import { resumeRunCheckpoint, saveRunCheckpoint } from './checkpoint';
-import { TrainingDataError, TrainingStoppedError } from './errors';
+import { loadDataset } from './dataset';
+import { TrainingStoppedError } from './errors';
 import { type Evaluation, evaluate } from './evaluate';
-import { type TokenizedExample, trainedWeight } from './examples';
 import { packExamples } from './packing';
 import { resultCsv } from './result-csv';
 import { DEFAULT_TRAINING, type StepReport, TrainingRun, type TrainingSettings } from './run';
@@ -143,12 +134,6 @@ interface RunTotals {
   baseAnswers: string[] | null;
 }
 
-interface Dataset {
-  readonly train: TokenizedExample[];
-  readonly validation: TokenizedExample[] | null;
-  readonly prompts: GenerationPrompt[];
-}
-
 /**
  * Fine-tunes a model directory on JSONL examples and writes the result to outDir: `adapter/` (LoRA,
  * PEFT layout) or `model/` (full or partial, Hugging Face layout), `metrics.jsonl` (one line per
@@ -174,7 +159,15 @@ export async function fineTune(
     ...options.training,
     padToken: tokenizer.padTokenId,
   };
-  const data = await loadDataset(options, tokenizer, maxSeqLen, settings.seed, hooks);
+  const data = await loadDataset(
+    {
+      trainFile: options.trainFile,
+      validationFile: options.validationFile,
+      validationFraction: options.validationFraction ?? 0,
+      generationExamples: options.generations?.examples ?? 0,
+    },
+    { tokenizer, maxSeqLen, seed: settings.seed, onNotice: hooks.onNotice },
+  );
   const adapter = options.adapterDir ? await readLoraAdapter(options.adapterDir, config) : undefined;
   const method = adapter ? adapter.method : options.method;
   const model = LlamaModel.create(backend, config, method, {
@@ -291,7 +284,14 @@ export async function fineTune(
       throw new TrainingStoppedError(report.step, options.checkpoints !== undefined);
   }
 
-  const evaluation = data.validation ? await writeEvaluation(options.outDir, data, totals, answer) : null;
+  const evaluation = data.validation
+    ? await writeEvaluation(options.outDir, {
+        validationExamples: data.validation.length,
+        prompts: data.prompts,
+        base: { evaluation: totals.baseValidation, answers: totals.baseAnswers ?? [] },
+        tuned: { evaluation: totals.finalValidation, answers: data.prompts.length > 0 ? await answer() : [] },
+      })
+    : null;
   const outputs = await writeOutputs(model, options);
   await writeFile(
     join(options.outDir, 'result.csv'),
@@ -316,124 +316,6 @@ export async function fineTune(
   };
   await writeFile(join(options.outDir, 'summary.json'), `${JSON.stringify(summary, null, 2)}\n`);
   return summary;
-}
-
-async function loadDataset(
-  options: FineTuneOptions,
-  tokenizer: Tokenizer,
-  maxSeqLen: number,
-  seed: number,
-  hooks: FineTuneHooks,
-): Promise<Dataset> {
-  const train = await tokenize(options.trainFile, tokenizer, maxSeqLen, hooks);
-  if (trainedWeight(train) === 0) {
-    throw new TrainingDataError(
-      options.trainFile,
-      `${basename(options.trainFile)}: no example has a trained token within its first ${maxSeqLen} tokens (assistant replies with weight 1, or completions), so there is nothing to learn`,
-    );
-  }
-  let validation = options.validationFile
-    ? await tokenize(options.validationFile, tokenizer, maxSeqLen, hooks)
-    : null;
-  const fraction = options.validationFraction ?? 0;
-  if (!(fraction >= 0 && fraction < 1)) {
-    throw new TrainingConfigError(
-      'validationFraction',
-      `validationFraction must be in [0, 1), got ${fraction}`,
-    );
-  }
-  if (!validation && fraction > 0 && train.length >= 2) {
-    const count = Math.min(train.length - 1, Math.max(1, Math.round(train.length * fraction)));
-    const order = Random.fromSeed((seed ^ 0x7a11d) >>> 0).shuffle(train.map((_, index) => index));
-    const held = new Set(order.slice(0, count));
-    validation = train.filter((_, index) => held.has(index));
-    train.splice(0, train.length, ...train.filter((_, index) => !held.has(index)));
-    hooks.onNotice?.(
-      `No validation file: ${count} of the ${train.length + count} training examples (${(fraction * 100).toFixed(0)}%), drawn with seed ${seed}, are held out for validation`,
-    );
-  }
-  const limit = options.generations?.examples ?? 0;
-  const prompts: GenerationPrompt[] = [];
-  for (const example of validation ?? []) {
-    if (prompts.length >= limit) break;
-    const prompt = generationPrompt(tokenizer, example.source);
-    if (prompt) prompts.push(prompt);
-  }
-  return { train: train.map(stripSource), validation: validation?.map(stripSource) ?? null, prompts };
-}
-
-interface SourcedExample extends TokenizedExample {
-  readonly source: TrainingExample;
-}
-
-function stripSource({ tokens, lossWeights }: SourcedExample): TokenizedExample {
-  return { tokens, lossWeights };
-}
-
-async function tokenize(
-  file: string,
-  tokenizer: Tokenizer,
-  maxSeqLen: number,
-  hooks: FineTuneHooks,
-): Promise<SourcedExample[]> {
-  const examples: SourcedExample[] = [];
-  let truncated = 0;
-  try {
-    for await (const { example } of readJsonlExamples(file)) {
-      const encoded = encodeExample(tokenizer, example, { maxSeqLen });
-      if (encoded.truncated) truncated += 1;
-      examples.push({ tokens: encoded.tokens, lossWeights: encoded.lossWeights, source: example });
-    }
-  } catch (error) {
-    if (!(error instanceof DataError)) throw error;
-    throw new TrainingDataError(file, error.message, { cause: error });
-  }
-  if (examples.length === 0) throw new TrainingDataError(file, `${basename(file)} holds no examples`);
-  if (truncated > 0)
-    hooks.onNotice?.(
-      `${basename(file)}: ${truncated} of ${examples.length} examples were cut to ${maxSeqLen} tokens`,
-    );
-  return examples;
-}
-
-async function writeEvaluation(
-  outDir: string,
-  data: Dataset,
-  totals: RunTotals,
-  answer: () => Promise<string[]>,
-): Promise<EvaluationReport> {
-  const tuned = data.prompts.length > 0 ? await answer() : [];
-  const base = totals.baseAnswers ?? [];
-  const report: EvaluationReport = {
-    validation_examples: data.validation?.length ?? 0,
-    base: modelScores(
-      totals.baseValidation,
-      base.map((text, index) => isExactMatch(text, data.prompts[index]!.reference)),
-    ),
-    tuned: modelScores(
-      totals.finalValidation,
-      tuned.map((text, index) => isExactMatch(text, data.prompts[index]!.reference)),
-    ),
-  };
-  const samples = data.prompts.map((prompt, index): GenerationSample => {
-    const question =
-      typeof prompt.prompt === 'string' ? { prompt: prompt.prompt } : { messages: prompt.prompt };
-    return {
-      index,
-      ...question,
-      reference: prompt.reference,
-      base: base[index] ?? '',
-      tuned: tuned[index] ?? '',
-    };
-  });
-  const dir = join(outDir, 'eval');
-  await mkdir(dir, { recursive: true });
-  await writeFile(join(dir, 'metrics.json'), `${JSON.stringify(report, null, 2)}\n`);
-  await writeFile(
-    join(dir, 'samples.jsonl'),
-    samples.map((sample) => `${JSON.stringify(sample)}\n`).join(''),
-  );
-  return report;
 }
 
 async function writeOutputs(model: LlamaModel, options: FineTuneOptions): Promise<string[]> {

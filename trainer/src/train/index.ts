@@ -1,4 +1,5 @@
 export { resumeRunCheckpoint, saveRunCheckpoint } from './checkpoint';
+export { type Dataset, type DatasetContext, type DatasetFiles, loadDataset } from './dataset';
 export { TrainingDataError, TrainingStoppedError } from './errors';
 export { type Evaluation, evaluate } from './evaluate';
 export type { TokenizedExample } from './examples';
