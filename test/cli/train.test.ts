@@ -12,9 +12,7 @@ import { readLoraAdapter } from '../../trainer/src/model/peft';
 import { loadTokenizer } from '../../trainer/src/tokenizer';
 import { evaluate } from '../../trainer/src/train/evaluate';
 import type { TokenizedExample } from '../../trainer/src/train/examples';
-import { ANIMALS, animalConversation } from '../helpers/trainer/chat-job';
-import { createTinyModel } from '../helpers/trainer/tiny-model';
-import { writeTinyTokenizer } from '../helpers/trainer/tiny-tokenizer';
+import { ANIMALS, animalConversation, writeTinyChatModel } from '../helpers/trainer/chat-job';
 import { isolatedEnv, whet } from './whet';
 
 /**
@@ -29,17 +27,7 @@ let modelDir: string;
 beforeAll(async () => {
   scratch = await mkdtemp(join(tmpdir(), 'whetstone-train-'));
   modelDir = join(scratch, 'base');
-  const vocabSize = writeTinyTokenizer(modelDir);
-  await createTinyModel(modelDir, {
-    vocabSize,
-    hiddenSize: 32,
-    numLayers: 2,
-    numHeads: 4,
-    numKvHeads: 2,
-    intermediateSize: 64,
-    seed: 11,
-    scale: 0.2,
-  });
+  await writeTinyChatModel(modelDir);
   // Training and held-out sets share the template, never an animal.
   await writeFile(
     join(scratch, 'train.jsonl'),

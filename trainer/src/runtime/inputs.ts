@@ -7,6 +7,14 @@ export { ObjectsByUri };
 
 /** The job spec the launcher pointed at, checked against the schema and against the env. */
 export async function loadSpec(objects: ObjectsByUri, env: TrainerEnv): Promise<JobSpec> {
+  return (await loadSpecText(objects, env)).spec;
+}
+
+/** `loadSpec`, with the spec's text as stored (the manifest hashes it). */
+export async function loadSpecText(
+  objects: ObjectsByUri,
+  env: TrainerEnv,
+): Promise<{ readonly spec: JobSpec; readonly text: string }> {
   const text = await objects.text(env.specUri);
   if (text === undefined) throw new TrainerInputError(`The job spec ${env.specUri} does not exist`);
   let json: unknown;
@@ -40,7 +48,7 @@ export async function loadSpec(objects: ObjectsByUri, env: TrainerEnv): Promise<
       );
     }
   }
-  return spec;
+  return { spec, text };
 }
 
 /**

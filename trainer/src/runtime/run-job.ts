@@ -7,7 +7,7 @@ import { downloadInputs, folderUri, megabytes } from './downloads';
 import type { TrainerEnv } from './env';
 import { TrainerInputError } from './errors';
 import { resolveHyperparameters } from './hyperparameters';
-import { checkInputObjects, loadSpec } from './inputs';
+import { checkInputObjects, loadSpecText } from './inputs';
 import { readInstanceFacts } from './instance';
 import type { ObjectsByUri } from './objects';
 import { storeOutputs } from './outputs';
@@ -49,8 +49,7 @@ export async function runJob(options: RunJobOptions): Promise<FineTuneSummary> {
   const recordFacts = () => records.attemptFacts(facts).catch(() => false);
   let factsRecorded = await recordFacts();
 
-  const specText = await objects.text(env.specUri);
-  const spec = await loadSpec(objects, env);
+  const { spec, text: specText } = await loadSpecText(objects, env);
   await checkInputObjects(objects, spec);
   const job = await records.job();
   if (!job) throw new TrainerInputError(`Job ${env.jobId} of team ${env.team} has no record in ${env.table}`);
@@ -208,7 +207,7 @@ export async function runJob(options: RunJobOptions): Promise<FineTuneSummary> {
     summary,
     manifest: {
       spec,
-      specText: specText ?? '',
+      specText,
       inputs,
       hyperparameters,
       training: { method, ...training, max_seq_length: maxSeqLen },
