@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
+import { computeConfigSchema, defaultCompute, REGION_PATTERN } from './compute-config';
 import { InfraConfigError } from './errors';
 
 /** CloudWatch Logs' allowed retention periods, in days. */
@@ -7,49 +8,77 @@ export const LOG_RETENTION_DAYS = [
   1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
 ] as const;
 
-const REGION_PATTERN = /^[a-z]{2}(-gov)?-[a-z]+-[0-9]$/;
-
 /**
  * `whetstone.config.json`: what a platform team chooses for its deployment. Every field has a
  * default, so `{}` deploys the platform in `us-east-1` (or the CLI's default region).
  */
-export const whetstoneConfigSchema = z.strictObject({
-  /** Prefix of every physical name (table, buckets' names are derived from it). */
-  deploymentName: z
-    .string()
-    .regex(
-      /^[a-z][a-z0-9-]{1,20}$/,
-      'must be 2-21 lower-case letters, digits or hyphens, starting with a letter',
-    )
-    .default('whetstone'),
-  /** Pin the stacks to one account; absent, the templates are account-agnostic. */
-  account: z
-    .string()
-    .regex(/^[0-9]{12}$/, 'must be a 12-digit AWS account id')
-    .optional(),
-  /** Where the API, table and bucket live. */
-  controlRegion: z
-    .string()
-    .regex(REGION_PATTERN, 'must be an AWS region such as us-east-1')
-    .default('us-east-1'),
-  /** Days every log group (Lambda, API access, Batch) keeps its events. */
-  logRetentionDays: z
-    .number()
-    .refine((days) => (LOG_RETENTION_DAYS as readonly number[]).includes(days), {
-      message: `must be one of CloudWatch Logs' retention periods: ${LOG_RETENTION_DAYS.join(', ')}`,
-    })
-    .default(30),
-  storage: z
-    .strictObject({
-      /** Days an overwritten or deleted object's old version is kept, so a mistake can be undone. */
-      noncurrentVersionDays: z.number().int().min(1).max(3650).default(30),
-      /** Days after which an unfinished multipart upload (an abandoned large file) is removed. */
-      abortIncompleteMultipartUploadDays: z.number().int().min(1).max(365).default(7),
-      /** Days the S3 server access logs are kept. */
-      accessLogDays: z.number().int().min(1).max(3650).default(90),
-    })
-    .prefault({}),
-});
+export const whetstoneConfigSchema = z
+  .strictObject({
+    /** Prefix of every physical name (table, buckets' names are derived from it). */
+    deploymentName: z
+      .string()
+      .regex(
+        /^[a-z][a-z0-9-]{1,20}$/,
+        'must be 2-21 lower-case letters, digits or hyphens, starting with a letter',
+      )
+      .default('whetstone'),
+    /** Pin the stacks to one account; absent, the templates are account-agnostic. */
+    account: z
+      .string()
+      .regex(/^[0-9]{12}$/, 'must be a 12-digit AWS account id')
+      .optional(),
+    /** Where the API, table and bucket live. */
+    controlRegion: z
+      .string()
+      .regex(REGION_PATTERN, 'must be an AWS region such as us-east-1')
+      .default('us-east-1'),
+    /** Days every log group (Lambda, API access, Batch) keeps its events. */
+    logRetentionDays: z
+      .number()
+      .refine((days) => (LOG_RETENTION_DAYS as readonly number[]).includes(days), {
+        message: `must be one of CloudWatch Logs' retention periods: ${LOG_RETENTION_DAYS.join(', ')}`,
+      })
+      .default(30),
+    storage: z
+      .strictObject({
+        /** Days an overwritten or deleted object's old version is kept, so a mistake can be undone. */
+        noncurrentVersionDays: z.number().int().min(1).max(3650).default(30),
+        /** Days after which an unfinished multipart upload (an abandoned large file) is removed. */
+        abortIncompleteMultipartUploadDays: z.number().int().min(1).max(365).default(7),
+        /** Days the S3 server access logs are kept. */
+        accessLogDays: z.number().int().min(1).max(3650).default(90),
+      })
+      .prefault({}),
+    api: z
+      .strictObject({
+        /** Steady requests per second the stage lets through (API Gateway stage throttling). */
+        throttleRatePerSecond: z.number().int().min(1).max(10000).default(50),
+        /** Requests the stage lets through in a burst above the steady rate. */
+        throttleBurst: z.number().int().min(1).max(5000).default(100),
+        /** Seconds API Gateway caches a key's authorization; a revoked key works for up to this long. */
+        authorizerCacheSeconds: z.number().int().min(0).max(3600).default(60),
+        /** Browser origins (`https://console.example.com`) allowed to call the API; empty: none. */
+        corsOrigins: z
+          .array(
+            z.url({ protocol: /^https?$/, error: 'must be an origin such as https://console.example.com' }),
+          )
+          .default([]),
+      })
+      .prefault({}),
+    alarms: z
+      .strictObject({
+        /** Where alarm notifications go (each region's topic sends a confirmation first); absent: no subscription. */
+        email: z.email('must be an e-mail address').optional(),
+        /** Percent of API requests answered 5xx over 5 minutes that raises the alarm. */
+        apiServerErrorPercent: z.number().min(0.1).max(100).default(5),
+      })
+      .prefault({}),
+    compute: computeConfigSchema.optional(),
+  })
+  .transform(({ compute, ...config }) => ({
+    ...config,
+    compute: compute ?? computeConfigSchema.parse(defaultCompute(config.controlRegion)),
+  }));
 
 export type WhetstoneConfigInput = z.input<typeof whetstoneConfigSchema>;
 export type WhetstoneConfig = z.infer<typeof whetstoneConfigSchema>;

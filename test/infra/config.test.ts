@@ -18,6 +18,26 @@ describe('the deployment configuration', () => {
       controlRegion: 'us-east-1',
       logRetentionDays: 30,
       storage: { noncurrentVersionDays: 30, abortIncompleteMultipartUploadDays: 7, accessLogDays: 90 },
+      api: { throttleRatePerSecond: 50, throttleBurst: 100, authorizerCacheSeconds: 60, corsOrigins: [] },
+      alarms: { apiServerErrorPercent: 5 },
+      compute: {
+        regions: {
+          'us-east-1': {
+            queues: [
+              {
+                gpuType: 'none',
+                markets: ['spot', 'on-demand'],
+                instanceTypes: ['c7i.4xlarge', 'm7i.4xlarge'],
+                maxVcpus: 256,
+                rootVolumeGiB: 200,
+              },
+            ],
+          },
+        },
+        stuckRunnableMinutes: 60,
+        attemptTimeoutHours: 24,
+        registryScanning: true,
+      },
     });
   });
 
@@ -40,6 +60,17 @@ describe('the deployment configuration', () => {
       'whetstone.config.json: storage.noncurrentVersionDays: Too small: expected number to be >=1',
     ],
     [{ regions: ['us-east-1'] }, 'whetstone.config.json: (root): Unrecognized key: "regions"'],
+    [
+      { api: { corsOrigins: ['console.example.com'] } },
+      'whetstone.config.json: api.corsOrigins[0]: must be an origin such as https://console.example.com',
+    ],
+    [{ alarms: { email: 'ops' } }, 'whetstone.config.json: alarms.email: must be an e-mail address'],
+    [
+      {
+        compute: { regions: { 'us-east-1': { queues: [{ gpuType: 'tpu', instanceTypes: ['c7i.large'] }] } } },
+      },
+      'whetstone.config.json: compute.regions.us-east-1.queues[0].gpuType: Invalid option: expected one of "none"|"a10g"|"l4"|"l40s"|"a100"|"h100"',
+    ],
   ])('refuses %j naming the field', (input, message) => {
     // Act / Assess
     expect(() => parseWhetstoneConfig(input)).toThrow(InfraConfigError);

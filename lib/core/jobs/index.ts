@@ -31,4 +31,5 @@ export {
   TERMINAL_STATUSES,
   TRANSITIONS,
 } from './lifecycle';
+export { JOB_METRICS } from './metrics';
 export { type JobSpec, jobSpecSchema, parseS3Uri, s3Uri } from './spec';

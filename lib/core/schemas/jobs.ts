@@ -33,6 +33,8 @@ export const TRAINING_METHODS = ['lora', 'full', 'partial'] as const;
 /** Accelerators a job can ask for; `none` runs on CPU instances (the engine's native back end). */
 export const GPU_TYPES = ['none', 'a10g', 'l4', 'l40s', 'a100', 'h100'] as const;
 export const MARKETS = ['spot', 'on-demand'] as const;
+export type GpuType = (typeof GPU_TYPES)[number];
+export type Market = (typeof MARKETS)[number];
 export const DEFAULT_LORA_TARGET_MODULES = ['q_proj', 'k_proj', 'v_proj', 'o_proj'] as const;
 /**
  * A fraction or rate: 0, or at least one millionth. Smaller non-zero values mean nothing to
