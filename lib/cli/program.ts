@@ -1,4 +1,5 @@
 import { Command, InvalidArgumentError } from 'commander';
+import { registerAwsCommands } from './commands/aws';
 import { registerBenchCommands } from './commands/bench';
 import { registerFilesCommands } from './commands/files';
 import { registerJobsCommands } from './commands/jobs';
@@ -44,6 +45,7 @@ export function buildProgram(): Command {
   registerModelsCommands(program);
   registerTrainCommand(program);
   registerBenchCommands(program);
+  registerAwsCommands(program);
 
   return program;
 }

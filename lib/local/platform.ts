@@ -2,8 +2,6 @@ import { mkdirSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { join, resolve } from 'node:path';
 import { AUTHORIZER_MODULE, ROUTES } from '../../lambdas/routes';
-import type { ApiKeyStore } from '../adapters';
-import { parseApiKey, secretMatches } from '../core/auth';
 import { type LocalBaseModel, registerLocalBaseModel } from './base-models';
 import {
   type CredentialsFile,
@@ -17,6 +15,13 @@ import {
   writeJsonFile,
 } from './files';
 import { type AuthorizerHandler, gatewayListener, listeningUrl, type ProxyHandler } from './gateway';
+import {
+  DEFAULT_TEAM,
+  ensureDefaultTeam,
+  isLiveOwnerKey,
+  issueOwnerKey,
+  liveOwnerKeyExists,
+} from './owner-key';
 import { TokenBucketLimiter } from './rate-limiter';
 import {
   JavaMissingError,
@@ -28,7 +33,8 @@ import { startOnFreePort } from './services/ports';
 import { startS3Server } from './services/s3-server';
 import { ensureTable } from './table';
 
-export const DEFAULT_TEAM = 'default';
+export { DEFAULT_TEAM } from './owner-key';
+
 const TABLE_NAME = 'whetstone';
 const BUCKET_NAME = 'whetstone-data';
 const REGION = 'us-east-1';
@@ -272,11 +278,8 @@ async function bootstrap(
   credentials: CredentialsFile | undefined;
 }> {
   const { stores } = await import('../../lambdas/runtime/dependencies');
-  const { createTeam } = await import('../../lambdas/teams/service');
-  const { issueApiKey } = await import('../../lambdas/keys/service');
   const now = Date.now();
-  const createdTeam = !(await stores.teams.get(DEFAULT_TEAM));
-  if (createdTeam) await createTeam(stores.teams, { id: DEFAULT_TEAM, name: 'Default team' }, now);
+  const createdTeam = await ensureDefaultTeam(stores.teams, now);
 
   const path = credentialsFilePath(dataDir);
   const saved = savedCredentials(path, log);
@@ -290,14 +293,9 @@ async function bootstrap(
   if (await liveOwnerKeyExists(stores.apiKeys, nowSeconds)) {
     return { createdTeam, createdOwnerKey: undefined, credentials: undefined };
   }
-  const key = await issueApiKey(
+  const key = await issueOwnerKey(
     stores,
-    {
-      team: DEFAULT_TEAM,
-      role: 'owner',
-      name: createdTeam ? 'owner (first start)' : 'owner (made at start: no credentials, no live owner key)',
-      createdBy: null,
-    },
+    createdTeam ? 'owner (first start)' : 'owner (made at start: no credentials, no live owner key)',
     now,
   );
   const credentials: CredentialsFile = { url, api_key: key.value, team: DEFAULT_TEAM };
@@ -334,35 +332,5 @@ function savedCredentials(path: string, log: (line: string) => void): Credential
   } catch (error) {
     log(`ignoring ${path}: ${error instanceof Error ? error.message : String(error)}`);
     return undefined;
-  }
-}
-
-/** Whether a saved key would still pass the authorizer as an owner. */
-async function isLiveOwnerKey(apiKeys: ApiKeyStore, value: string, nowSeconds: number): Promise<boolean> {
-  const parsed = parseApiKey(value);
-  const stored = parsed ? await apiKeys.get(parsed.keyId) : undefined;
-  return (
-    parsed !== null &&
-    stored !== undefined &&
-    secretMatches(parsed.secret, stored.secret_hash) &&
-    stored.role === 'owner' &&
-    stored.revoked_at === null &&
-    (stored.expires_at === null || stored.expires_at > nowSeconds)
-  );
-}
-
-async function liveOwnerKeyExists(apiKeys: ApiKeyStore, nowSeconds: number): Promise<boolean> {
-  let after: string | undefined;
-  for (;;) {
-    const page = await apiKeys.listByTeam(DEFAULT_TEAM, { limit: 100, ...(after ? { after } : {}) });
-    const live = page.items.some(
-      (key) =>
-        key.role === 'owner' &&
-        key.revoked_at === null &&
-        (key.expires_at === null || key.expires_at > nowSeconds),
-    );
-    if (live) return true;
-    after = page.items.at(-1)?.id;
-    if (!page.hasMore || !after) return false;
   }
 }
