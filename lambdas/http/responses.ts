@@ -54,3 +54,33 @@ export function renderError(error: WhetstoneError): HttpResponse {
 function retryWillNotHelp(error: WhetstoneError): boolean {
   return error.statusCode === 409 && error.code !== 'idempotency_key_in_use';
 }
+
+/**
+ * `extra` merged into `headers` whatever their case: a `Vary` already there gains the new
+ * fields, any other header is replaced.
+ */
+export function withHeaders(
+  headers: HttpResponse['headers'],
+  extra: Readonly<Record<string, string>>,
+): NonNullable<HttpResponse['headers']> {
+  const merged: NonNullable<HttpResponse['headers']> = { ...headers };
+  for (const [name, value] of Object.entries(extra)) {
+    const existing = Object.keys(merged).find((key) => key.toLowerCase() === name.toLowerCase());
+    if (existing === undefined) {
+      merged[name] = value;
+      continue;
+    }
+    if (name.toLowerCase() === 'vary') {
+      const fields = String(merged[existing])
+        .split(',')
+        .map((field) => field.trim())
+        .filter((field) => field !== '');
+      const added = value.split(',').map((field) => field.trim());
+      const lower = new Set(fields.map((field) => field.toLowerCase()));
+      merged[existing] = [...fields, ...added.filter((field) => !lower.has(field.toLowerCase()))].join(', ');
+    } else {
+      merged[existing] = value;
+    }
+  }
+  return merged;
+}

@@ -3,6 +3,7 @@ import type { z } from 'zod';
 import type { Principal, Role } from '../../lib/core/schemas';
 import { auditTrail } from '../middlewares/audit-trail';
 import { authorization } from '../middlewares/authorization';
+import { cors } from '../middlewares/cors';
 import { errorHandler } from '../middlewares/error-handler';
 import { idempotency } from '../middlewares/idempotency';
 import { requestParser } from '../middlewares/request-parser';
@@ -45,7 +46,9 @@ export function route<TBody extends z.ZodType, TQuery extends z.ZodType, TPath e
   spec: RouteSpec<TBody, TQuery, TPath>,
   handle: (request: RouteRequest<z.infer<TBody>, z.infer<TQuery>, z.infer<TPath>>) => Promise<HttpResponse>,
 ) {
+  // CORS first: its onError runs after the error handler has rendered, its after runs last.
   const handler = middy<HttpEvent, HttpResponse, Error, RouteContext>()
+    .use(cors({ origins: [...config.corsOrigins] }))
     .use(errorHandler())
     .use(authorization({ roles: [...spec.roles], action: spec.does }));
   if (spec.mutating) handler.use(auditTrail({ store: stores.audit, action: spec.action }));

@@ -8,6 +8,11 @@ export type HttpResponse = APIGatewayProxyResult;
 export interface RouteContext extends Context {
   principal: Principal;
   input: { body: unknown; query: unknown; path: unknown };
+  /**
+   * Headers every answer to this request carries, one given early (an idempotent replay, which
+   * skips the `after` middlewares) included. The CORS middleware, first in the chain, sets them.
+   */
+  responseHeaders?: Record<string, string>;
 }
 
 export interface UploadedFile {

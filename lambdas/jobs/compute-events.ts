@@ -9,7 +9,7 @@ import {
   MAX_ATTEMPTS,
   TRAINER_ENV,
 } from '../../lib/core/jobs';
-import type { JobAttempt, JobEvent } from '../../lib/core/schemas';
+import type { JobAttempt, JobEvent, JobStatus } from '../../lib/core/schemas';
 import { fineTunedModelFromJob } from '../models/service';
 import type { JobDeps } from './deps';
 import { stopReason } from './launching';
@@ -32,12 +32,24 @@ export function identify(
   return { team, jobId, launch };
 }
 
+/** A job status a compute event moved a job from and to. */
+export interface ComputeStatusChange {
+  readonly from: JobStatus;
+  readonly to: JobStatus;
+}
+
 /**
  * Moves a job as its compute reports, exactly once whatever order events come in: the
  * lifecycle's `decideCompute` judges the event against what the record has seen, and every
  * attempt the event lists is kept, even from an event too late to move the status.
+ * `onStatusChange` hears of the move as soon as it is written, before the follow-up work that
+ * may fail: a retried event finds the move made and does not report it again.
  */
-export async function applyComputeEvent(deps: JobDeps, event: BatchJobStateChange): Promise<void> {
+export async function applyComputeEvent(
+  deps: JobDeps,
+  event: BatchJobStateChange,
+  onStatusChange?: (change: ComputeStatusChange) => void,
+): Promise<void> {
   const target = identify(event);
   if (!target) {
     deps.log('compute event for no Whetstone job', { computeJobId: event.detail.jobId });
@@ -84,7 +96,10 @@ export async function applyComputeEvent(deps: JobDeps, event: BatchJobStateChang
         ...current.launch,
         progress: decision.progress,
         state: ends ? 'ended' : current.launch.state,
-        compute_job_id: current.launch.compute_job_id ?? detail.jobId,
+        // An event that comes before submit returns names the compute job and its queue first.
+        ...(current.launch.compute_job_id === null
+          ? { compute_job_id: detail.jobId, compute_queue: detail.jobQueue }
+          : {}),
       },
       job: {
         ...current.job,
@@ -105,6 +120,9 @@ export async function applyComputeEvent(deps: JobDeps, event: BatchJobStateChang
     deps.log('compute event for a job that does not exist', { team, jobId, computeJobId: detail.jobId });
     return;
   }
+  if (outcome.kind === 'written' && outcome.before.job.status !== outcome.after.job.status) {
+    onStatusChange?.({ from: outcome.before.job.status, to: outcome.after.job.status });
+  }
   // Notifications and freed slots first: whatever fails after must not cost them.
   await afterChange(deps, outcome);
   const job = outcome.kind === 'written' ? outcome.after : outcome.job;
@@ -115,7 +133,7 @@ export async function applyComputeEvent(deps: JobDeps, event: BatchJobStateChang
       await deps.stores.models.deleteFineTuned(team, job.model.fine_tuned_name);
   }
   if (!isComputeEnd(detail.status) && computeUnwanted(job, launch, detail.jobId)) {
-    await deps.launcher.terminate(detail.jobId, stopReason(job));
+    await deps.launcher.terminate({ computeJobId: detail.jobId, queue: detail.jobQueue }, stopReason(job));
   }
 }
 

@@ -92,6 +92,7 @@ export async function tryLaunch(
               ...current.launch,
               state: 'submitted',
               compute_job_id: current.launch.compute_job_id ?? computeJobId,
+              compute_queue: current.launch.compute_queue ?? queue,
             },
           },
           events: [
@@ -109,7 +110,13 @@ export async function tryLaunch(
   const now =
     recorded?.kind === 'written' ? recorded.after : recorded?.kind === 'unchanged' ? recorded.job : undefined;
   if (now && now.job.whetstone.desired_status !== 'running' && now.launch.state !== 'ended') {
-    await deps.launcher.terminate(now.launch.compute_job_id ?? computeJobId, stopReason(now));
+    await deps.launcher.terminate(
+      {
+        computeJobId: now.launch.compute_job_id ?? computeJobId,
+        queue: now.launch.compute_queue ?? queue,
+      },
+      stopReason(now),
+    );
   }
   return 'launched';
 }

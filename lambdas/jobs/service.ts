@@ -268,7 +268,10 @@ export async function controlJob(
     holdsSlot(job.launch.state) &&
     job.launch.compute_job_id
   ) {
-    await deps.launcher.terminate(job.launch.compute_job_id, stopReason(job));
+    await deps.launcher.terminate(
+      { computeJobId: job.launch.compute_job_id, queue: job.launch.compute_queue },
+      stopReason(job),
+    );
   }
   if (outcome.kind === 'written') {
     if (relaunch) await tryLaunch(deps, team, jobId);

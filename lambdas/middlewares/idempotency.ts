@@ -3,6 +3,7 @@ import type middy from '@middy/core';
 import { z } from 'zod';
 import type { IdempotencyStore } from '../../lib/adapters';
 import { ConflictError, InvalidRequestError } from '../../lib/core/errors';
+import { withHeaders } from '../http/responses';
 import type { HttpEvent, HttpResponse, RouteContext } from '../http/types';
 import { parseOptions } from './options';
 import { headerValue } from './request-parser';
@@ -111,7 +112,10 @@ export function idempotency(
     }
     return {
       statusCode: existing.response.statusCode,
-      headers: { ...existing.response.headers, 'Idempotent-Replayed': 'true' },
+      headers: withHeaders(
+        { ...existing.response.headers, 'Idempotent-Replayed': 'true' },
+        request.context.responseHeaders ?? {},
+      ),
       body: existing.response.body,
     };
   };

@@ -1,5 +1,6 @@
 import { resolve } from 'node:path';
 import { z } from 'zod';
+import { batchTargetProblem } from '../../lib/adapters/launchers/batch-arn';
 import { GPU_TYPES, MARKETS } from '../../lib/core/schemas';
 
 /**
@@ -17,9 +18,14 @@ export interface RuntimeConfig {
   readonly maxRunningJobsPerTeam: number;
   readonly compute: BatchComputeConfig | LocalComputeConfig;
   readonly webhooks: WebhookConfig;
+  /** Browser origins (`https://console.example.com`) whose calls the API answers with CORS headers; empty: none. */
+  readonly corsOrigins: readonly string[];
 }
 
-/** One Batch queue and the job definition its jobs run with, per `{gpu_type}:{market}`. */
+/**
+ * One Batch queue and the job definition its jobs run with, per `{gpu_type}:{market}`. A queue
+ * ARN sends the job to the queue's region; a plain name keeps it in the function's own.
+ */
 export interface BatchComputeConfig {
   readonly kind: 'batch';
   readonly queues: Readonly<Record<string, { readonly queue: string; readonly jobDefinition: string }>>;
@@ -70,7 +76,7 @@ const queuesSchema = z
   .superRefine((queues, context) => {
     if (Object.keys(queues).length === 0)
       context.addIssue({ code: 'custom', message: 'must name at least one queue' });
-    for (const key of Object.keys(queues)) {
+    for (const [key, target] of Object.entries(queues)) {
       if (!isQueueKey(key)) {
         context.addIssue({
           code: 'custom',
@@ -78,6 +84,8 @@ const queuesSchema = z
           message: "keys must be '{gpu_type}:{market}', e.g. 'a10g:spot'",
         });
       }
+      const problem = batchTargetProblem(target);
+      if (problem) context.addIssue({ code: 'custom', path: [key, problem.field], message: problem.message });
     }
   });
 
@@ -100,7 +108,53 @@ export function loadConfig(env: NodeJS.ProcessEnv): RuntimeConfig {
       maxAttempts: positiveInteger(env, 'WHETSTONE_WEBHOOK_MAX_ATTEMPTS', 6),
       allowPrivateDestinations: environment === 'local',
     },
+    corsOrigins: corsOrigins(env),
   };
+}
+
+/**
+ * `WHETSTONE_CORS_ORIGINS`: comma-separated origins, each `http(s)://host[:port]` as a browser
+ * sends it in `Origin` (a trailing `/` is forgiven; a path, query or wildcard is not).
+ */
+function corsOrigins(env: NodeJS.ProcessEnv): string[] {
+  const name = 'WHETSTONE_CORS_ORIGINS';
+  const entries = (env[name] ?? '')
+    .split(',')
+    .map((entry) => entry.trim())
+    .filter((entry) => entry !== '');
+  return [
+    ...new Set(
+      entries.map((entry) => {
+        const origin = originOf(entry);
+        if (origin === undefined) {
+          throw new ConfigurationError(
+            name,
+            `must be comma-separated origins such as https://console.example.com, not '${entry}'`,
+          );
+        }
+        return origin;
+      }),
+    ),
+  ];
+}
+
+function originOf(entry: string): string | undefined {
+  let url: URL;
+  try {
+    url = new URL(entry);
+  } catch {
+    return undefined;
+  }
+  const bare =
+    (url.protocol === 'https:' || url.protocol === 'http:') &&
+    url.username === '' &&
+    url.password === '' &&
+    url.pathname === '/' &&
+    url.search === '' &&
+    url.hash === '' &&
+    !entry.includes('*') &&
+    /^https?:\/\/[^/?#]+\/?$/i.test(entry);
+  return bare ? url.origin : undefined;
 }
 
 /** Only the AWS environment reads these, and only when a handler that needs them loads. */

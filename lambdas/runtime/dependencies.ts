@@ -20,6 +20,7 @@ import type { JobDeps } from '../jobs/deps';
 import { notifyJobStatus } from '../webhooks/notify';
 import { createDeliveryQueue, createEventPublisher } from '../webhooks/wiring';
 import { loadConfig } from './config';
+import { writeToStdout } from './emf';
 import { localInvocationContext } from './invocation';
 import { createLauncher } from './launcher';
 
@@ -64,6 +65,13 @@ export const launcher = createLauncher(config, process.env, async (event) => {
   const { handler } = await import('../events/batch-state-change');
   await handler(event, localInvocationContext('events-batch-state-change', 60_000));
 });
+
+/**
+ * Where handlers write EMF metric lines: stdout in AWS, for CloudWatch Logs to extract. Locally
+ * there is no CloudWatch, and the lines would only crowd the terminal `whet start` serves in.
+ */
+export const writeMetrics: (line: string) => void =
+  config.environment === 'aws' ? writeToStdout : () => undefined;
 
 export const jobDeps: JobDeps = {
   stores,

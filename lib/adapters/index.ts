@@ -45,6 +45,13 @@ export {
   type WebhookStore,
 } from './dynamodb/webhooks-store';
 export {
+  batchTargetProblem,
+  JOB_DEFINITION_FORMS,
+  JOB_QUEUE_FORMS,
+  jobDefinitionLocation,
+  jobQueueLocation,
+} from './launchers/batch-arn';
+export {
   BatchLauncher,
   type BatchLauncherOptions,
   type BatchQueue,
@@ -60,7 +67,13 @@ export {
   LaunchFailedError,
   TerminateFailedError,
 } from './launchers/errors';
-export type { ComputeEventSink, Launcher, LaunchRequest, LaunchResult } from './launchers/launcher';
+export type {
+  ComputeEventSink,
+  ComputeJobRef,
+  Launcher,
+  LaunchRequest,
+  LaunchResult,
+} from './launchers/launcher';
 export {
   LocalLauncher,
   type LocalLauncherOptions,

@@ -1,5 +1,5 @@
 import {
-  type BatchClient,
+  BatchClient,
   type RetryStrategy,
   SubmitJobCommand,
   type SubmitJobCommandInput,
@@ -12,12 +12,15 @@ import {
   RETRYABLE_STATUS_REASON_GLOB,
   TRAINER_ENV,
 } from '../../core/jobs';
+import { jobQueueLocation } from './batch-arn';
 import { LaunchFailedError, TerminateFailedError } from './errors';
-import type { Launcher, LaunchRequest, LaunchResult } from './launcher';
+import type { ComputeJobRef, Launcher, LaunchRequest, LaunchResult } from './launcher';
 
 /** One Batch queue and the job definition its jobs run with. */
 export interface BatchQueue {
+  /** A job queue ARN (its region serves the job) or a name (the default client's region). */
   readonly queue: string;
+  /** A name, `name:revision` or ARN, in the queue's region; without a revision, the latest active one. */
   readonly jobDefinition: string;
 }
 
@@ -70,13 +73,32 @@ export function computeTags(
   };
 }
 
-/** Runs each launch as one AWS Batch job on the queue configured for its GPU type and market. */
+/**
+ * Runs each launch as one AWS Batch job on the queue configured for its GPU type and market. The
+ * queues may live in several regions: each call goes to its queue's region, through one client
+ * per region made on first use.
+ */
 export class BatchLauncher implements Launcher {
+  private readonly regionalClients = new Map<string, BatchClient>();
+
   constructor(
+    /** Serves queues given by name (and launches recorded without a queue), in its own region. */
     private readonly client: BatchClient,
     private readonly queues: BatchQueues,
     private readonly options: BatchLauncherOptions,
   ) {}
+
+  /** The client for the queue's region and that region (`undefined`: the default client's). */
+  private clientFor(queue: string | undefined): { client: BatchClient; region: string | undefined } {
+    const region = queue === undefined ? undefined : jobQueueLocation(queue)?.region;
+    if (region === undefined) return { client: this.client, region };
+    let client = this.regionalClients.get(region);
+    if (!client) {
+      client = new BatchClient({ region });
+      this.regionalClients.set(region, client);
+    }
+    return { client, region };
+  }
 
   placementProblem(gpuType: LaunchRequest['gpuType'], market: LaunchRequest['market']): string | undefined {
     if (this.queues[`${gpuType}:${market}`]) return undefined;
@@ -117,7 +139,7 @@ export class BatchLauncher implements Launcher {
     };
     let jobId: string | undefined;
     try {
-      ({ jobId } = await this.client.send(new SubmitJobCommand(input)));
+      ({ jobId } = await this.clientFor(target.queue).client.send(new SubmitJobCommand(input)));
     } catch (error) {
       throw new LaunchFailedError(
         `AWS Batch refused job ${request.jobId} (launch ${request.launch}) on queue ${target.queue}: ${messageOf(error)}`,
@@ -134,17 +156,21 @@ export class BatchLauncher implements Launcher {
     return { computeJobId: jobId, queue: target.queue };
   }
 
-  async terminate(computeJobId: string, reason: string): Promise<void> {
+  async terminate({ computeJobId, queue }: ComputeJobRef, reason: string): Promise<void> {
+    let region: string | undefined;
     try {
-      await this.client.send(
+      const regional = this.clientFor(queue);
+      region = regional.region;
+      await regional.client.send(
         new TerminateJobCommand({
           jobId: computeJobId,
           reason: reason.slice(0, MAX_TERMINATE_REASON_LENGTH),
         }),
       );
     } catch (error) {
+      const where = region === undefined ? '' : ` in ${region}`;
       throw new TerminateFailedError(
-        `AWS Batch did not terminate compute job ${computeJobId}: ${messageOf(error)}`,
+        `AWS Batch did not terminate compute job ${computeJobId}${where}: ${messageOf(error)}`,
         computeJobId,
         { cause: error },
       );

@@ -15,10 +15,19 @@ export interface LaunchRequest {
   readonly attemptTimeoutSeconds: number;
 }
 
-export interface LaunchResult {
+/** A compute job as a launcher finds it again: its id and the queue it went to. */
+export interface ComputeJobRef {
   /** The compute's own id: the Batch job id, or the local launcher's. */
   readonly computeJobId: string;
-  /** The queue it went to. */
+  /**
+   * The queue it went to (a Batch job queue ARN or name), whose region serves the job;
+   * `undefined` when not known (a launch recorded before queues were kept): the default region.
+   */
+  readonly queue: string | undefined;
+}
+
+export interface LaunchResult extends ComputeJobRef {
+  /** The queue it went to; kept with the job so that stopping it reaches the same region. */
   readonly queue: string;
 }
 
@@ -32,7 +41,7 @@ export interface Launcher {
   placementProblem(gpuType: LaunchRequest['gpuType'], market: LaunchRequest['market']): string | undefined;
   submit(request: LaunchRequest): Promise<LaunchResult>;
   /** Stops the compute job (not retried); its FAILED event follows. Unknown or finished ids are a no-op. */
-  terminate(computeJobId: string, reason: string): Promise<void>;
+  terminate(computeJob: ComputeJobRef, reason: string): Promise<void>;
 }
 
 /** Where the local launcher hands its events: the same handler EventBridge invokes in AWS. */

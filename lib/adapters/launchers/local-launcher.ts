@@ -15,7 +15,7 @@ import {
 } from '../../core/jobs';
 import { batchRetryStrategy, computeJobName, computeTags } from './batch-launcher';
 import { InvalidLauncherOptionsError, LauncherClosedError } from './errors';
-import type { ComputeEventSink, Launcher, LaunchRequest, LaunchResult } from './launcher';
+import type { ComputeEventSink, ComputeJobRef, Launcher, LaunchRequest, LaunchResult } from './launcher';
 
 export interface LocalLauncherOptions {
   /**
@@ -185,7 +185,7 @@ export class LocalLauncher implements Launcher {
     return { computeJobId, queue: LOCAL_QUEUE };
   }
 
-  async terminate(computeJobId: string, reason: string): Promise<void> {
+  async terminate({ computeJobId }: ComputeJobRef, reason: string): Promise<void> {
     const job = this.jobs.get(computeJobId);
     if (!job || job.state === 'done') return;
     if (job.state === 'waiting') {

@@ -278,6 +278,12 @@ export const jobLaunchSchema = z.object({
    */
   state: z.enum(['none', 'waiting', 'submitting', 'submitted', 'ended']),
   compute_job_id: z.string().nullable(),
+  /**
+   * The queue the compute job went to (a Batch job queue ARN in AWS), recorded with
+   * `compute_job_id`: its region is where TerminateJob must go. Absent on launches recorded
+   * before the field and on those not yet submitted; the launcher then uses its default region.
+   */
+  compute_queue: z.string().optional(),
   progress: z.object({ attempt: z.number().int().min(0), phase: z.number().int().min(0) }).nullable(),
 });
 export type JobLaunch = z.infer<typeof jobLaunchSchema>;

@@ -157,8 +157,14 @@ describe('BatchLauncher', () => {
     batch.on(TerminateJobCommand).resolves({});
 
     // Act
-    await launcher.terminate('4c7599ae-0a82-49aa-ba5a-4727fcce14a8', 'Cancelled by user');
-    await launcher.terminate('5d8600bf-1b93-4a2b-8c5b-5838fddf25b9', 'x'.repeat(1_500));
+    await launcher.terminate(
+      { computeJobId: '4c7599ae-0a82-49aa-ba5a-4727fcce14a8', queue: 'whetstone-a10g-spot' },
+      'Cancelled by user',
+    );
+    await launcher.terminate(
+      { computeJobId: '5d8600bf-1b93-4a2b-8c5b-5838fddf25b9', queue: undefined },
+      'x'.repeat(1_500),
+    );
 
     // Assess
     const calls = batch.commandCalls(TerminateJobCommand);
@@ -174,7 +180,9 @@ describe('BatchLauncher', () => {
     batch.on(TerminateJobCommand).rejects(failure);
 
     // Act
-    const error = await launcher.terminate('job-9', 'Paused by user').catch((thrown: unknown) => thrown);
+    const error = await launcher
+      .terminate({ computeJobId: 'job-9', queue: undefined }, 'Paused by user')
+      .catch((thrown: unknown) => thrown);
 
     // Assess
     expect(error).toBeInstanceOf(TerminateFailedError);
@@ -183,5 +191,127 @@ describe('BatchLauncher', () => {
     );
     expect((error as TerminateFailedError).computeJobId).toBe('job-9');
     expect((error as TerminateFailedError).cause).toBe(failure);
+  });
+  describe('with queues in several regions', () => {
+    const ACCOUNT = '123456789012';
+    const REGIONAL_QUEUES = {
+      'a10g:spot': {
+        queue: `arn:aws:batch:us-west-2:${ACCOUNT}:job-queue/whetstone-a10g-spot`,
+        jobDefinition: `arn:aws:batch:us-west-2:${ACCOUNT}:job-definition/whetstone-trainer-a10g`,
+      },
+      'a10g:on-demand': {
+        queue: `arn:aws:batch:us-west-2:${ACCOUNT}:job-queue/whetstone-a10g-on-demand`,
+        jobDefinition: `arn:aws:batch:us-west-2:${ACCOUNT}:job-definition/whetstone-trainer-a10g`,
+      },
+      'h100:spot': {
+        queue: `arn:aws:batch:eu-central-1:${ACCOUNT}:job-queue/whetstone-h100-spot`,
+        jobDefinition: `arn:aws:batch:eu-central-1:${ACCOUNT}:job-definition/whetstone-trainer-h100:4`,
+      },
+      'none:spot': { queue: 'whetstone-none-spot', jobDefinition: 'whetstone-trainer-none' },
+    };
+    let defaultClient: BatchClient;
+    let regional: BatchLauncher;
+    beforeEach(() => {
+      defaultClient = new BatchClient({ region: 'eu-west-1' });
+      regional = new BatchLauncher(defaultClient, REGIONAL_QUEUES, {
+        tableName: 'whetstone-table',
+        bucketName: 'whetstone-data',
+      });
+    });
+    /** The region of the client each call of that command went through. */
+    const regionsOf = (calls: { thisValue: BatchClient }[]) =>
+      Promise.all(calls.map((call) => call.thisValue.config.region()));
+
+    it("submits to a queue ARN through a client in the queue's region, with the ARNs as given", async () => {
+      // Prepare
+      batch.on(SubmitJobCommand).resolves({ jobId: 'job-west', jobName: 'x', jobArn: 'arn' });
+
+      // Act
+      const result = await regional.submit(REQUEST);
+
+      // Assess
+      expect(result).toEqual({ computeJobId: 'job-west', queue: REGIONAL_QUEUES['a10g:spot'].queue });
+      const calls = batch.commandCalls(SubmitJobCommand);
+      expect(await regionsOf(calls)).toEqual(['us-west-2']);
+      expect(calls[0]?.thisValue).not.toBe(defaultClient);
+      expect(calls[0]?.args[0].input).toMatchObject({
+        jobQueue: 'arn:aws:batch:us-west-2:123456789012:job-queue/whetstone-a10g-spot',
+        jobDefinition: 'arn:aws:batch:us-west-2:123456789012:job-definition/whetstone-trainer-a10g',
+      });
+    });
+
+    it('makes one client per region on first use, and keeps plain queue names on the default client', async () => {
+      // Prepare
+      batch.on(SubmitJobCommand).resolves({ jobId: 'job-1', jobName: 'x', jobArn: 'arn' });
+
+      // Act
+      await regional.submit(REQUEST);
+      await regional.submit({ ...REQUEST, market: 'on-demand' });
+      await regional.submit({ ...REQUEST, gpuType: 'h100' });
+      await regional.submit({ ...REQUEST, gpuType: 'none' });
+
+      // Assess
+      const calls = batch.commandCalls(SubmitJobCommand);
+      expect(await regionsOf(calls)).toEqual(['us-west-2', 'us-west-2', 'eu-central-1', 'eu-west-1']);
+      expect(calls[1]?.thisValue).toBe(calls[0]?.thisValue);
+      expect(calls[2]?.thisValue).not.toBe(calls[0]?.thisValue);
+      expect(calls[3]?.thisValue).toBe(defaultClient);
+      expect(calls.map((call) => call.args[0].input.jobQueue)).toEqual([
+        'arn:aws:batch:us-west-2:123456789012:job-queue/whetstone-a10g-spot',
+        'arn:aws:batch:us-west-2:123456789012:job-queue/whetstone-a10g-on-demand',
+        'arn:aws:batch:eu-central-1:123456789012:job-queue/whetstone-h100-spot',
+        'whetstone-none-spot',
+      ]);
+    });
+
+    it('terminates in the region of the queue the job was recorded on; without one, in the default region', async () => {
+      // Prepare
+      batch.on(TerminateJobCommand).resolves({});
+
+      // Act
+      await regional.terminate(
+        { computeJobId: 'job-west', queue: REGIONAL_QUEUES['a10g:spot'].queue },
+        'Cancelled by user',
+      );
+      await regional.terminate(
+        { computeJobId: 'job-frankfurt', queue: REGIONAL_QUEUES['h100:spot'].queue },
+        'Paused by user',
+      );
+      await regional.terminate({ computeJobId: 'job-old', queue: undefined }, 'Cancelled by user');
+
+      // Assess
+      const calls = batch.commandCalls(TerminateJobCommand);
+      expect(await regionsOf(calls)).toEqual(['us-west-2', 'eu-central-1', 'eu-west-1']);
+      expect(calls[2]?.thisValue).toBe(defaultClient);
+      expect(calls.map((call) => call.args[0].input)).toEqual([
+        { jobId: 'job-west', reason: 'Cancelled by user' },
+        { jobId: 'job-frankfurt', reason: 'Paused by user' },
+        { jobId: 'job-old', reason: 'Cancelled by user' },
+      ]);
+    });
+
+    it('names the region of a failed TerminateJob, and refuses a queue that is no job queue ARN without calling Batch', async () => {
+      // Prepare
+      const failure = new Error('socket hang up');
+      batch.on(TerminateJobCommand).rejects(failure);
+
+      // Act
+      const failed = await regional
+        .terminate({ computeJobId: 'job-west', queue: REGIONAL_QUEUES['a10g:spot'].queue }, 'Stop')
+        .catch((thrown: unknown) => thrown);
+      const malformed = await regional
+        .terminate({ computeJobId: 'job-x', queue: 'arn:aws:batch:us-west-2:job-queue/q' }, 'Stop')
+        .catch((thrown: unknown) => thrown);
+
+      // Assess
+      expect((failed as TerminateFailedError).message).toBe(
+        'AWS Batch did not terminate compute job job-west in us-west-2: Error: socket hang up',
+      );
+      expect(malformed).toBeInstanceOf(TerminateFailedError);
+      expect((malformed as TerminateFailedError).message).toBe(
+        "AWS Batch did not terminate compute job job-x: TypeError: 'arn:aws:batch:us-west-2:job-queue/q' is not a job queue name or ARN (arn:aws:batch:{region}:{account}:job-queue/{name})",
+      );
+      expect(batch.commandCalls(TerminateJobCommand)).toHaveLength(1);
+    });
   });
 });

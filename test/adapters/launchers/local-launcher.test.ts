@@ -392,11 +392,12 @@ describe('LocalLauncher', () => {
     // Prepare
     const { launcher, events, logDir } = startLauncher({ behaviour: { mode: 'run' } });
     const request = launchRequest();
-    const { computeJobId } = await launcher.submit(request);
+    const submitted = await launcher.submit(request);
+    const { computeJobId } = submitted;
     const pid = await trainerPid(logFile(logDir, request, 1));
 
     // Act
-    await launcher.terminate(computeJobId, 'Cancelled by user');
+    await launcher.terminate(submitted, 'Cancelled by user');
     await launcher.idle();
 
     // Assess
@@ -423,13 +424,14 @@ describe('LocalLauncher', () => {
     );
     const { launcher, events, logDir } = startLauncher({ trainerEntry: entry, terminateGraceMs: 300 });
     const request = launchRequest();
-    const { computeJobId } = await launcher.submit(request);
+    const submitted = await launcher.submit(request);
+    const { computeJobId } = submitted;
     await eventually('the trainer to be ready', () =>
       readFileSync(logFile(logDir, request, 1), 'utf8').includes('ready') ? true : undefined,
     );
 
     // Act
-    await launcher.terminate(computeJobId, 'Paused by user');
+    await launcher.terminate(submitted, 'Paused by user');
     await launcher.idle();
 
     // Assess
@@ -452,9 +454,12 @@ describe('LocalLauncher', () => {
     );
 
     // Act
-    await launcher.terminate(waiting.computeJobId, 'Cancelled by user');
-    await launcher.terminate('local-00000000-0000-0000-0000-000000000000', 'no such job');
-    await launcher.terminate(running.computeJobId, 'Cancelled by user');
+    await launcher.terminate(waiting, 'Cancelled by user');
+    await launcher.terminate(
+      { computeJobId: 'local-00000000-0000-0000-0000-000000000000', queue: undefined },
+      'no such job',
+    );
+    await launcher.terminate(running, 'Cancelled by user');
     await launcher.idle();
 
     // Assess
