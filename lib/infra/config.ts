@@ -60,7 +60,12 @@ export const whetstoneConfigSchema = z
         /** Browser origins (`https://console.example.com`) allowed to call the API; empty: none. */
         corsOrigins: z
           .array(
-            z.url({ protocol: /^https?$/, error: 'must be an origin such as https://console.example.com' }),
+            z
+              .string()
+              .refine(
+                isOrigin,
+                'must be an origin such as https://console.example.com (scheme, host, port; no path)',
+              ),
           )
           .default([]),
       })
@@ -109,6 +114,15 @@ export function loadWhetstoneConfig(file: string): WhetstoneConfig {
     throw new InfraConfigError(file, '(root)', `is not JSON: ${(error as Error).message}`, { cause: error });
   }
   return parseWhetstoneConfig(value, file);
+}
+
+function isOrigin(value: string): boolean {
+  try {
+    const url = new URL(value);
+    return (url.protocol === 'https:' || url.protocol === 'http:') && url.origin === value;
+  } catch {
+    return false;
+  }
 }
 
 function formatPath(path: readonly PropertyKey[]): string {

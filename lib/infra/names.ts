@@ -39,6 +39,10 @@ export class DeploymentNames {
     return `${this.config.deploymentName}-notifications`;
   }
 
+  get dashboard(): string {
+    return this.stackPrefix;
+  }
+
   /** The control region's default bus, where Batch events from every compute region end up. */
   get controlDefaultBusArn(): string {
     return `arn:${Aws.PARTITION}:events:${this.config.controlRegion}:${Aws.ACCOUNT_ID}:event-bus/default`;
@@ -55,6 +59,11 @@ export class DeploymentNames {
 
   jobQueueArn(region: string, gpuType: GpuType, market: Market): string {
     return `arn:${Aws.PARTITION}:batch:${region}:${Aws.ACCOUNT_ID}:job-queue/${this.jobQueue(gpuType, market)}`;
+  }
+
+  /** Every Batch job of a region: job ids are made by SubmitJob. */
+  computeJobsArn(region: string): string {
+    return `arn:${Aws.PARTITION}:batch:${region}:${Aws.ACCOUNT_ID}:job/*`;
   }
 
   jobDefinition(gpuType: GpuType): string {

@@ -62,7 +62,11 @@ describe('the deployment configuration', () => {
     [{ regions: ['us-east-1'] }, 'whetstone.config.json: (root): Unrecognized key: "regions"'],
     [
       { api: { corsOrigins: ['console.example.com'] } },
-      'whetstone.config.json: api.corsOrigins[0]: must be an origin such as https://console.example.com',
+      'whetstone.config.json: api.corsOrigins[0]: must be an origin such as https://console.example.com (scheme, host, port; no path)',
+    ],
+    [
+      { api: { corsOrigins: ['https://console.example.com/app'] } },
+      'whetstone.config.json: api.corsOrigins[0]: must be an origin such as https://console.example.com (scheme, host, port; no path)',
     ],
     [{ alarms: { email: 'ops' } }, 'whetstone.config.json: alarms.email: must be an e-mail address'],
     [
