@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { GetObjectCommand } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createS3Client } from '../../lib/adapters';
+import { KEPT_CHECKPOINTS } from '../../lib/core/jobs';
 import type { FineTuningJob, JobCheckpoint, JobEvent } from '../../lib/core/schemas';
 import { RESULT_COLUMNS } from '../../trainer/src/train';
 import { createJob, waitForJob } from '../helpers/jobs';
@@ -140,11 +141,13 @@ describe('a fine-tuning job run by the product trainer on the local platform', {
         'eval/metrics.json',
         'eval/samples.jsonl',
         'manifest.json',
-        'checkpoints/step-3/checkpoint.json',
+        'checkpoints/step-9/checkpoint.json',
         'checkpoints/step-15/checkpoint.json',
       ]),
     );
-    expect(relative.filter((path) => path.endsWith('checkpoint.json'))).toHaveLength(5);
+    // Checkpoints at 3, 6, 9, 12 and 15 were saved; only the newest three are kept, whole.
+    expect(relative.filter((path) => path.endsWith('checkpoint.json'))).toHaveLength(KEPT_CHECKPOINTS);
+    expect(await checkpointFolderSteps(jobId)).toEqual([9, 12, 15]);
     const adapterConfig = JSON.parse(await platform.readObject(`${prefix}adapter/adapter_config.json`));
     expect(adapterConfig).toMatchObject({
       base_model_name_or_path: MODEL,
@@ -218,7 +221,7 @@ describe('a fine-tuning job run by the product trainer on the local platform', {
     const checkpoints = (await (
       await platform.call(key, 'GET', `/v1/fine_tuning/jobs/${jobId}/checkpoints`)
     ).json()) as { data: JobCheckpoint[] };
-    expect(checkpoints.data.map((checkpoint) => checkpoint.step_number)).toEqual([15, 12, 9, 6, 3]);
+    expect(checkpoints.data.map((checkpoint) => checkpoint.step_number)).toEqual([15, 12, 9]);
     expect(checkpoints.data[1]?.metrics).toMatchObject({ step: 12, valid_loss: evaluations[2].valid_loss });
     expect(checkpoints.data[1]?.fine_tuned_model_checkpoint).toBe(`${job.fine_tuned_model}:ckpt-step-12`);
     const metricEvents = (await events(jobId)).filter(
@@ -273,6 +276,37 @@ describe('a fine-tuning job run by the product trainer on the local platform', {
       .join('\n');
   }
 
+  /** Steps of the checkpoint folders holding any object, complete or not, ascending. */
+  async function checkpointFolderSteps(jobId: string): Promise<number[]> {
+    const prefix = `artifacts/default/${jobId}/checkpoints/`;
+    const steps = (await platform.listObjects())
+      .filter((object) => object.startsWith(prefix))
+      .map((object) => Number(/^step-([0-9]+)\//.exec(object.slice(prefix.length))?.[1]));
+    return [...new Set(steps)].sort((a, b) => a - b);
+  }
+
+  /**
+   * Of every checkpoint the job saved (those its events report, and `alsoSaved`, which a killed
+   * attempt stored but did not get to report), only the newest three are left, in the bucket and
+   * in the checkpoints list, and nothing else is left under checkpoints/.
+   */
+  async function expectNewestCheckpointsKept(
+    jobId: string,
+    alsoSaved: readonly number[] = [],
+  ): Promise<void> {
+    const saved = (await events(jobId))
+      .filter((event) => event.message.startsWith('Checkpoint saved'))
+      .map((event) => Number(event.data?.step));
+    const newest = [...new Set([...saved, ...alsoSaved])].sort((a, b) => b - a).slice(0, KEPT_CHECKPOINTS);
+    expect(newest).toHaveLength(KEPT_CHECKPOINTS);
+    const listed = (await (
+      await platform.call(key, 'GET', `/v1/fine_tuning/jobs/${jobId}/checkpoints`)
+    ).json()) as { data: JobCheckpoint[] };
+    expect(listed.data.map((checkpoint) => checkpoint.step_number)).toEqual(newest);
+    expect(await checkpointFolderSteps(jobId)).toEqual([...newest].reverse());
+    expect(await storedCheckpointSteps(jobId)).toEqual([...newest].reverse());
+  }
+
   async function adapterOf(jobId: string): Promise<Buffer> {
     return objectBytes(`artifacts/default/${jobId}/adapter/adapter_model.safetensors`);
   }
@@ -303,6 +337,7 @@ describe('a fine-tuning job run by the product trainer on the local platform', {
     expect(resumed.step).toBeGreaterThanOrEqual(lastBeforeStop);
     expect(resumed.step).toBeLessThan(TOTAL_STEPS);
     expect(Buffer.compare(await adapterOf(jobId), await adapterOf(uninterrupted.id))).toBe(0);
+    await expectNewestCheckpointsKept(jobId);
   });
 
   it('after SIGKILL the retry resumes at the newest complete checkpoint, to the same adapter', async () => {
@@ -324,6 +359,7 @@ describe('a fine-tuning job run by the product trainer on the local platform', {
     expect(complete.length).toBeGreaterThan(0);
     expect(await resumedAt(jobId)).toEqual({ step: Math.max(...complete), attempt: 2 });
     expect(Buffer.compare(await adapterOf(jobId), await adapterOf(uninterrupted.id))).toBe(0);
+    await expectNewestCheckpointsKept(jobId, complete);
   });
 
   it('pauses at a checkpoint and, resumed, continues from it in a new launch to the same adapter', async () => {
@@ -353,6 +389,7 @@ describe('a fine-tuning job run by the product trainer on the local platform', {
       [2, stoppedAt],
     ]);
     expect(Buffer.compare(await adapterOf(jobId), await adapterOf(uninterrupted.id))).toBe(0);
+    await expectNewestCheckpointsKept(jobId);
   });
 
   it('resolves auto hyperparameters, holds out validation examples and warns of cut examples, in events', async () => {

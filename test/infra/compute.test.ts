@@ -379,7 +379,7 @@ describe('the compute stacks of a two-region deployment', () => {
         {
           Sid: 'JobRecords',
           Effect: 'Allow',
-          Action: ['dynamodb:GetItem', 'dynamodb:PutItem'],
+          Action: ['dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query'],
           Resource: joined('arn:', PARTITION, ':dynamodb:us-east-1:', ACCOUNT, ':table/ml-platform'),
         },
         {
@@ -391,7 +391,7 @@ describe('the compute stacks of a two-region deployment', () => {
         {
           Sid: 'WriteArtifacts',
           Effect: 'Allow',
-          Action: ['s3:AbortMultipartUpload', 's3:PutObject'],
+          Action: ['s3:AbortMultipartUpload', 's3:DeleteObject', 's3:PutObject'],
           Resource: under('artifacts/'),
         },
         {

@@ -1,4 +1,4 @@
-import { type DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, type DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { type JobCheckpoint, type JobEvent, jobCheckpointSchema, jobEventSchema } from '../../core/schemas';
 import { type Page, queryPage } from './query';
 import { parseItem } from './records';
@@ -68,6 +68,13 @@ export class DynamoCheckpointStore implements CheckpointStore {
       keys.checkpoint(team, jobId, ''),
       query,
       jobCheckpointSchema,
+    );
+  }
+
+  /** Removes one record, as the trainer does for checkpoints it deleted; a missing one is no error. */
+  async delete(team: string, jobId: string, checkpointId: string): Promise<void> {
+    await this.client.send(
+      new DeleteCommand({ TableName: this.tableName, Key: keys.checkpoint(team, jobId, checkpointId) }),
     );
   }
 }

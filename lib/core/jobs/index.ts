@@ -9,6 +9,7 @@ export {
   RETRYABLE_STATUS_REASON_GLOB,
   TRAINER_ENV,
 } from './batch-event';
+export { KEPT_CHECKPOINTS } from './checkpoints';
 export {
   COMPUTE_STATUSES,
   type ComputeDecision,

@@ -25,7 +25,8 @@ export interface TrainerJobRoleProps {
  * The role every trainer container runs with, holding only what trainer/src/runtime does: get
  * and put its job's records (records.ts: the job, its events, checkpoints and result file; the
  * job is rewritten with a conditional put), read inputs, parent models and checkpoints
- * (downloads.ts, checkpoints.ts), and write artifacts (outputs.ts), in parts for large files.
+ * (downloads.ts, checkpoints.ts), write artifacts (outputs.ts), in parts for large files, and
+ * delete the checkpoints and checkpoint records older than the newest kept ones (query and delete).
  *
  * It cannot be narrowed to one job's prefix: a Batch job role is fixed per job definition, ECS
  * task sessions carry no job tags to match on, and a session policy the trainer put on itself
@@ -45,7 +46,7 @@ export class TrainerJobRole extends Construct {
     this.role.addToPolicy(
       new iam.PolicyStatement({
         sid: 'JobRecords',
-        actions: ['dynamodb:GetItem', 'dynamodb:PutItem'],
+        actions: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:DeleteItem'],
         resources: [props.tableArn],
       }),
     );
@@ -61,8 +62,9 @@ export class TrainerJobRole extends Construct {
     this.role.addToPolicy(
       new iam.PolicyStatement({
         sid: 'WriteArtifacts',
-        // PutObject covers the multipart calls but abort, which a failed large upload makes.
-        actions: ['s3:PutObject', 's3:AbortMultipartUpload'],
+        // PutObject covers the multipart calls but abort, which a failed large upload makes;
+        // DeleteObject removes superseded checkpoints (a delete marker: no version is destroyed).
+        actions: ['s3:PutObject', 's3:AbortMultipartUpload', 's3:DeleteObject'],
         resources: objects(TRAINER_WRITE_PREFIXES),
       }),
     );

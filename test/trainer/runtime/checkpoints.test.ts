@@ -4,6 +4,7 @@ import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { KEPT_CHECKPOINTS } from '../../../lib/core/jobs';
 import type { RunningService } from '../../../lib/local/services/dynamodb-local';
 import { startOnFreePort } from '../../../lib/local/services/ports';
 import { startS3Server } from '../../../lib/local/services/s3-server';
@@ -11,6 +12,7 @@ import {
   CHECKPOINT_INDEX,
   completeCheckpoints,
   downloadCheckpoint,
+  pruneCheckpoints,
   uploadCheckpoint,
 } from '../../../trainer/src/runtime/checkpoints';
 import { ObjectsByUri } from '../../../trainer/src/runtime/objects';
@@ -132,6 +134,98 @@ describe('checkpoints in S3', () => {
       { step: 10, uri: `${uri}step-10/` },
       { step: 5, uri: `${uri}step-5/` },
     ]);
+  });
+
+  /** Stores a complete checkpoint of each step, as a run saves them. */
+  async function storeCheckpoints(uri: string, steps: readonly number[]): Promise<void> {
+    for (const step of steps) {
+      const dir = join(workDir, 'prune', String(jobs), `step-${step}`);
+      await writeCheckpointDir(dir);
+      await uploadCheckpoint(objects, dir, uri, step);
+    }
+  }
+
+  /** Every step folder with any object in it, ascending. */
+  async function stepFoldersIn(uri: string): Promise<number[]> {
+    const steps = (await objects.list(uri)).map((object) =>
+      Number(/^step-([0-9]+)\//.exec(object.relative)?.[1]),
+    );
+    return [...new Set(steps)].sort((a, b) => a - b);
+  }
+
+  it('keeps the newest three complete checkpoints and deletes the older ones whole', async () => {
+    // Prepare: step 1 must not be taken for a prefix of step 12
+    const uri = checkpointsUri();
+    await storeCheckpoints(uri, [1, 3, 6, 9, 12]);
+
+    // Act
+    const pruned = await pruneCheckpoints(objects, uri);
+
+    // Assess
+    expect(KEPT_CHECKPOINTS).toBe(3);
+    expect(pruned).toEqual({ kept: [12, 9, 6], deleted: [1, 3] });
+    expect(await stepFoldersIn(uri)).toEqual([6, 9, 12]);
+    expect((await objects.list(`${uri}step-12/`)).map((object) => object.relative)).toHaveLength(4);
+    expect(await completeCheckpoints(objects, uri)).toEqual([
+      { step: 12, uri: `${uri}step-12/` },
+      { step: 9, uri: `${uri}step-9/` },
+      { step: 6, uri: `${uri}step-6/` },
+    ]);
+  });
+
+  it('deletes folders cut short below the newest complete checkpoint, and leaves those above it', async () => {
+    // Prepare: a killed attempt left step 4 without its index and got to part of step 10
+    const uri = checkpointsUri();
+    await storeCheckpoints(uri, [3, 6]);
+    await objects.put(`${uri}step-4/trainer_state.json`, '{"step": 4}\n', 'application/json');
+    await objects.put(`${uri}step-10/trainer_state.json`, '{"step": 10}\n', 'application/json');
+
+    // Act
+    const pruned = await pruneCheckpoints(objects, uri);
+
+    // Assess
+    expect(pruned).toEqual({ kept: [6, 3], deleted: [4] });
+    expect(await stepFoldersIn(uri)).toEqual([3, 6, 10]);
+  });
+
+  it('deletes nothing while no checkpoint is complete, or when the newest are all there is', async () => {
+    // Prepare
+    const partial = checkpointsUri();
+    await objects.put(`${partial}step-2/trainer_state.json`, '{"step": 2}\n', 'application/json');
+    const few = checkpointsUri();
+    await storeCheckpoints(few, [2, 4, 6]);
+
+    // Act
+    const outcomes = [await pruneCheckpoints(objects, partial), await pruneCheckpoints(objects, few)];
+
+    // Assess
+    expect(outcomes).toEqual([
+      { kept: [], deleted: [] },
+      { kept: [6, 4, 2], deleted: [] },
+    ]);
+    expect(await stepFoldersIn(partial)).toEqual([2]);
+    expect(await stepFoldersIn(few)).toEqual([2, 4, 6]);
+  });
+
+  it('takes a deleted checkpoint’s index first, so one cut short is never resumed from and goes next time', async () => {
+    // Prepare: S3 refuses every deletion of a whole folder
+    const uri = checkpointsUri();
+    await storeCheckpoints(uri, [2, 4, 6, 8]);
+    const refusing = Object.create(objects) as ObjectsByUri;
+    refusing.deleteFolder = async () => {
+      throw new Error('S3 is down');
+    };
+
+    // Act
+    const failure = await pruneCheckpoints(refusing, uri).catch((error: Error) => error.message);
+    const complete = await completeCheckpoints(objects, uri);
+    const retried = await pruneCheckpoints(objects, uri);
+
+    // Assess
+    expect(failure).toBe('S3 is down');
+    expect(complete.map((checkpoint) => checkpoint.step)).toEqual([8, 6, 4]);
+    expect(retried).toEqual({ kept: [8, 6, 4], deleted: [2] });
+    expect(await stepFoldersIn(uri)).toEqual([4, 6, 8]);
   });
 
   it('finds no checkpoint in a folder never written to', async () => {

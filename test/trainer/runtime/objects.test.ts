@@ -233,6 +233,37 @@ describe('ObjectsByUri', () => {
     ]);
   });
 
+  it('deletes one object, or every object under a folder but not under a longer name beside it', async () => {
+    // Prepare
+    for (const key of ['step-1/a', 'step-1/b/c', 'step-12/a', 'loose']) {
+      await objects.put(`s3://${BUCKET}/deleting/${key}`, key, 'text/plain');
+    }
+
+    // Act
+    await objects.delete(`s3://${BUCKET}/deleting/loose`);
+    await objects.delete(`s3://${BUCKET}/deleting/never-there`);
+    const deleted = await objects.deleteFolder(`s3://${BUCKET}/deleting/step-1/`);
+
+    // Assess
+    expect(deleted).toBe(2);
+    expect((await objects.list(`s3://${BUCKET}/deleting/`)).map((object) => object.relative)).toEqual([
+      'step-12/a',
+    ]);
+  });
+
+  it('refuses to delete under a location that is not a folder', async () => {
+    // Act
+    const attempts = [`s3://${BUCKET}/deleting/step-1`, `s3://${BUCKET}/`].map((uri) =>
+      objects.deleteFolder(uri).catch((error: Error) => error.message),
+    );
+
+    // Assess
+    expect(await Promise.all(attempts)).toEqual([
+      `'s3://${BUCKET}/deleting/step-1' is not a folder URI ending in '/'`,
+      `'s3://${BUCKET}/' is not a folder URI ending in '/'`,
+    ]);
+  });
+
   it('answers undefined for the size and text of a missing object', async () => {
     // Act
     const size = await objects.size(`s3://${BUCKET}/nothing/here`);

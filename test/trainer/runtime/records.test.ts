@@ -240,6 +240,55 @@ describe('JobRecords', () => {
     });
   });
 
+  it('forgets the records of checkpoints no longer kept, and older records of a kept step', async () => {
+    // Prepare: step 6 was recorded twice (an attempt resumed from before it), step 15 was only
+    // ever recorded, never stored whole (its record outlives its index)
+    const job = await seed();
+    const records = new JobRecords(trainerEnv(job.job.id), client);
+    const record = (step: number) =>
+      records.checkpoint(job.model.fine_tuned_name, { step, metrics: { step, train_loss: 1 } });
+    const written: Record<string, string> = {};
+    for (const [name, step] of [
+      ['3', 3],
+      ['6 first', 6],
+      ['6 again', 6],
+      ['9', 9],
+      ['12', 12],
+      ['15', 15],
+    ] as const) {
+      written[name] = (await record(step)).id;
+    }
+
+    // Act
+    const forgotten = await records.forgetCheckpoints([12, 9, 6]);
+    const again = await records.forgetCheckpoints([12, 9, 6]);
+
+    // Assess
+    const listed = await new DynamoCheckpointStore(client, TABLE).list(TEAM, job.job.id, { limit: 10 });
+    expect([forgotten, again]).toEqual([2, 0]);
+    expect(listed.items.map((checkpoint) => checkpoint.id)).toEqual([
+      written['15'],
+      written['12'],
+      written['9'],
+      written['6 again'],
+    ]);
+  });
+
+  it('forgets no record when no checkpoint is kept', async () => {
+    // Prepare
+    const job = await seed();
+    const records = new JobRecords(trainerEnv(job.job.id), client);
+    const kept = await records.checkpoint(job.model.fine_tuned_name, { step: 3, metrics: { step: 3 } });
+
+    // Act
+    const forgotten = await records.forgetCheckpoints([]);
+
+    // Assess
+    const listed = await new DynamoCheckpointStore(client, TABLE).list(TEAM, job.job.id, { limit: 10 });
+    expect(forgotten).toBe(0);
+    expect(listed.items).toEqual([kept]);
+  });
+
   it('stores the result file so the Files API serves it', async () => {
     // Prepare
     const job = await seed();

@@ -1,7 +1,8 @@
 import { join } from 'node:path';
 import { z } from 'zod';
+import { KEPT_CHECKPOINTS } from '../../../lib/core/jobs';
 import { TrainerInputError } from './errors';
-import type { ObjectsByUri } from './objects';
+import type { ListedUri, ObjectsByUri } from './objects';
 
 /** Written last into each checkpoint folder: a checkpoint without it was cut short and is never resumed from. */
 export const CHECKPOINT_INDEX = 'checkpoint.json';
@@ -40,12 +41,60 @@ export async function completeCheckpoints(
   objects: ObjectsByUri,
   checkpointsUri: string,
 ): Promise<StoredCheckpoint[]> {
-  const found: StoredCheckpoint[] = [];
-  for (const object of await objects.list(checkpointsUri)) {
-    const match = /^step-([0-9]+)\/checkpoint\.json$/.exec(object.relative);
-    if (match) found.push({ step: Number(match[1]), uri: `${checkpointsUri}step-${match[1]}/` });
+  return stepFolders(checkpointsUri, await objects.list(checkpointsUri))
+    .filter((folder) => folder.complete)
+    .map(({ step, uri }) => ({ step, uri }));
+}
+
+export interface PrunedCheckpoints {
+  /** Steps of the complete checkpoints kept, newest first. */
+  readonly kept: number[];
+  /** Steps whose folders were deleted, complete or cut short, oldest first. */
+  readonly deleted: number[];
+}
+
+/**
+ * Deletes every checkpoint folder below the newest complete checkpoint that is not one of the
+ * newest `keep` complete ones: older complete checkpoints, and folders cut short (by a killed
+ * attempt), which no attempt resumes from. Nothing at or above the newest complete checkpoint is
+ * touched, so neither the checkpoint the next attempt resumes from nor one being written is.
+ *
+ * A folder loses its index first, so a deletion cut short leaves a checkpoint that is no longer
+ * complete (never resumed from, deleted by the next call) rather than a complete one missing files.
+ */
+export async function pruneCheckpoints(
+  objects: ObjectsByUri,
+  checkpointsUri: string,
+  keep: number = KEPT_CHECKPOINTS,
+): Promise<PrunedCheckpoints> {
+  const folders = stepFolders(checkpointsUri, await objects.list(checkpointsUri));
+  const kept = folders.filter((folder) => folder.complete).slice(0, keep);
+  const newest = kept[0];
+  if (!newest) return { kept: [], deleted: [] };
+  const doomed = folders.filter((folder) => folder.step < newest.step && !kept.includes(folder)).reverse();
+  for (const folder of doomed) {
+    if (folder.complete) await objects.delete(`${folder.uri}${CHECKPOINT_INDEX}`);
+    await objects.deleteFolder(folder.uri);
   }
-  return found.sort((a, b) => b.step - a.step);
+  return { kept: kept.map((folder) => folder.step), deleted: doomed.map((folder) => folder.step) };
+}
+
+interface StepFolder extends StoredCheckpoint {
+  /** Whether its index is there. */
+  readonly complete: boolean;
+}
+
+/** The `step-N/` folders among listed objects, newest first; other keys are left out. */
+function stepFolders(checkpointsUri: string, listed: readonly ListedUri[]): StepFolder[] {
+  const folders = new Map<number, StepFolder>();
+  for (const object of listed) {
+    const match = /^step-(0|[1-9][0-9]*)\/(.*)$/.exec(object.relative);
+    if (!match) continue;
+    const step = Number(match[1]);
+    const complete = match[2] === CHECKPOINT_INDEX || folders.get(step)?.complete === true;
+    folders.set(step, { step, uri: `${checkpointsUri}step-${step}/`, complete });
+  }
+  return [...folders.values()].sort((a, b) => b.step - a.step);
 }
 
 /**

@@ -132,6 +132,20 @@ export class ObjectsByUri {
     return this.retrying(`write ${uri}`, () => store.put(key, Buffer.from(body, 'utf8'), contentType));
   }
 
+  /** Deletes the object; one that does not exist is no error. */
+  async delete(uri: string): Promise<void> {
+    const { store, key } = this.locate(uri);
+    return this.retrying(`delete ${uri}`, () => store.delete(key));
+  }
+
+  /** Deletes every object under a folder URI; returns how many there were. */
+  async deleteFolder(prefixUri: string): Promise<number> {
+    const { store, key } = this.locate(prefixUri);
+    // Without its `/`, `step-1` would also take `step-12/`; without a key, the whole bucket.
+    if (!key.endsWith('/')) throw new Error(`'${prefixUri}' is not a folder URI ending in '/'`);
+    return this.retrying(`delete the objects under ${prefixUri}`, () => store.deletePrefix(key));
+  }
+
   private locate(uri: string): { store: ObjectStore; bucket: string; key: string } {
     const location = parseS3Uri(uri);
     if (!location) throw new TrainerInputError(`'${uri}' is not an s3://bucket/key URI`);

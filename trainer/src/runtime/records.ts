@@ -82,6 +82,36 @@ export class JobRecords {
     return checkpoint;
   }
 
+  /**
+   * Deletes the records of checkpoints no longer stored: those below the newest kept step that are
+   * not kept, and all but the newest record of a kept step (an attempt that resumed from an older
+   * checkpoint records a step again). Records above the newest kept step stay. Returns how many
+   * were deleted.
+   */
+  async forgetCheckpoints(keptSteps: readonly number[]): Promise<number> {
+    const newest = Math.max(...keptSteps);
+    if (!Number.isFinite(newest)) return 0;
+    const all: JobCheckpoint[] = [];
+    for (let after: string | undefined; ; ) {
+      const page = await this.checkpoints.list(this.env.team, this.env.jobId, { after, limit: 100 });
+      all.push(...page.items);
+      const last = page.items.at(-1);
+      if (!page.hasMore || !last) break;
+      after = last.id;
+    }
+    // Newest first, as listed: the first record seen of a kept step is the one it keeps.
+    const seen = new Set<number>();
+    const doomed = all.filter((record) => {
+      const step = record.step_number;
+      if (step > newest) return false;
+      if (!keptSteps.includes(step) || seen.has(step)) return true;
+      seen.add(step);
+      return false;
+    });
+    for (const record of doomed) await this.checkpoints.delete(this.env.team, this.env.jobId, record.id);
+    return doomed.length;
+  }
+
   /** Records a file the job produced (its bytes are already stored) so the Files API serves it. */
   async resultFile(fileId: string, filename: string, bytes: number): Promise<FileObject> {
     const file: FileObject = {

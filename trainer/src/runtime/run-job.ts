@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import type { JobSpec } from '../../../lib/core/jobs';
 import { objectKeys } from '../../../lib/core/storage';
 import { type FineTuneSummary, fineTune, type SavedCheckpoint, type StepProgress } from '../train';
-import { completeCheckpoints, downloadCheckpoint, uploadCheckpoint } from './checkpoints';
+import { completeCheckpoints, downloadCheckpoint, pruneCheckpoints, uploadCheckpoint } from './checkpoints';
 import { downloadInputs, folderUri, megabytes } from './downloads';
 import type { TrainerEnv } from './env';
 import { TrainerInputError } from './errors';
@@ -125,6 +125,23 @@ export async function runJob(options: RunJobOptions): Promise<FineTuneSummary> {
     );
     if (!factsRecorded) report(recordFacts().then((done) => (factsRecorded = done)));
   };
+  // Best effort: each call deletes everything older than the newest kept checkpoints, so one
+  // that fails leaves its work to the next, and never costs the training run.
+  const pruneOlderCheckpoints = async () => {
+    try {
+      const { kept, deleted } = await pruneCheckpoints(objects, checkpointsUri);
+      const forgotten = await records.forgetCheckpoints(kept);
+      if (deleted.length > 0 || forgotten > 0) {
+        log(
+          `Checkpoints kept: steps ${kept.join(', ')}; deleted: ${deleted.length} folders (steps ${deleted.join(', ')}), ${forgotten} records`,
+        );
+      }
+    } catch (error) {
+      const problem = `Older checkpoints could not be deleted (the next checkpoint tries again): ${(error as Error).message}`;
+      log(problem);
+      await records.event('warn', problem).catch(() => undefined);
+    }
+  };
   const saveCheckpoint = async (checkpoint: SavedCheckpoint) => {
     const stored = await uploadCheckpoint(objects, checkpoint.dir, checkpointsUri, checkpoint.step);
     const metrics = {
@@ -145,6 +162,7 @@ export async function runJob(options: RunJobOptions): Promise<FineTuneSummary> {
       step: checkpoint.step,
       uri: stored.uri,
     });
+    await pruneOlderCheckpoints();
   };
 
   const outDir = join(workDir, 'out');
