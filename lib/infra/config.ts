@@ -78,7 +78,37 @@ export const whetstoneConfigSchema = z
         apiServerErrorPercent: z.number().min(0.1).max(100).default(5),
       })
       .prefault({}),
+    /**
+     * The deployment-wide spend guard: one AWS Budgets cost budget over the whole account's monthly
+     * spend, e-mailed to `alarms.email`. Per-team budgets are the platform's own, enforced when a job
+     * is submitted (not built yet), and are not configured here.
+     */
+    budgets: z
+      .strictObject({
+        /** The account's expected monthly cost in USD; absent: no budget. Needs `alarms.email`. */
+        monthlyUsd: z.number().positive().optional(),
+        /**
+         * Percentages of `monthlyUsd` whose actual spend sends an e-mail; one more is always sent when
+         * the month is forecast to pass 100 %. AWS Budgets allows five notifications a budget.
+         */
+        alertPercents: z
+          .array(z.number().positive().max(1000))
+          .min(1)
+          .max(4, 'must list at most 4 percentages: with the forecast alert, a budget holds 5 notifications')
+          .refine((percents) => new Set(percents).size === percents.length, 'must not repeat a percentage')
+          .default([80, 100]),
+      })
+      .prefault({}),
     compute: computeConfigSchema.optional(),
+  })
+  .superRefine((config, context) => {
+    if (config.budgets.monthlyUsd !== undefined && config.alarms.email === undefined) {
+      context.addIssue({
+        code: 'custom',
+        path: ['budgets', 'monthlyUsd'],
+        message: 'needs alarms.email to notify',
+      });
+    }
   })
   .transform(({ compute, ...config }) => ({
     ...config,

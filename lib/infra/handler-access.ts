@@ -31,13 +31,8 @@ export interface HandlerAccess {
   readonly deliversWebhooks?: boolean;
 }
 
-const JOB_CONTROL: HandlerAccess = {
-  table: 'write',
-  writeObjects: ['artifacts'],
-  deleteObjects: ['artifacts'],
-  launchesJobs: true,
-  notifies: true,
-};
+/** A job's status changes: each may launch or stop compute and notifies; none touches objects. */
+const JOB_TRANSITIONS: HandlerAccess = { table: 'write', launchesJobs: true, notifies: true };
 const UPLOAD_PARTS: HandlerAccess = {
   table: 'write',
   readObjects: ['files'],
@@ -60,10 +55,11 @@ export const HANDLER_ACCESS: Readonly<Record<string, HandlerAccess>> = {
   'uploads/cancel': UPLOAD_PARTS,
   'uploads/create-presigned': UPLOAD_PARTS,
   'uploads/complete-presigned': UPLOAD_PARTS,
-  'jobs/create': JOB_CONTROL,
-  'jobs/cancel': JOB_CONTROL,
-  'jobs/pause': JOB_CONTROL,
-  'jobs/resume': JOB_CONTROL,
+  // Writes the job's spec.json, and removes it again when the job cannot be stored.
+  'jobs/create': { ...JOB_TRANSITIONS, writeObjects: ['artifacts'], deleteObjects: ['artifacts'] },
+  'jobs/cancel': JOB_TRANSITIONS,
+  'jobs/pause': JOB_TRANSITIONS,
+  'jobs/resume': JOB_TRANSITIONS,
   'jobs/list': { table: 'read' },
   'jobs/get': { table: 'read' },
   'jobs/events': { table: 'read' },
@@ -84,7 +80,7 @@ export const HANDLER_ACCESS: Readonly<Record<string, HandlerAccess>> = {
   'models/get': { table: 'read' },
   'models/delete': { table: 'write', listObjects: ['artifacts'], deleteObjects: ['artifacts'] },
   'models/register': { table: 'write', readObjects: ['models'] },
-  'events/batch-state-change': JOB_CONTROL,
+  'events/batch-state-change': JOB_TRANSITIONS,
   'webhooks/deliver': { table: 'write', deliversWebhooks: true },
 };
 

@@ -23,6 +23,7 @@ export { ComputeNetwork, type ComputeNetworkProps } from './constructs/compute-n
 export { DeadLetterQueue, type DeadLetterQueueProps } from './constructs/dead-letter-queue';
 export { JobEvents, type JobEventsProps } from './constructs/job-events';
 export { Observability, type ObservabilityAlarms, type ObservabilityProps } from './constructs/observability';
+export { SpendBudget, type SpendBudgetProps } from './constructs/spend-budget';
 export { DataStorage, type DataStorageProps } from './constructs/storage';
 export { PlatformTable, type PlatformTableProps } from './constructs/table';
 export {

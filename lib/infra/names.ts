@@ -43,6 +43,11 @@ export class DeploymentNames {
     return this.stackPrefix;
   }
 
+  /** The deployment-wide AWS Budgets cost budget; unique in the account, as Budgets requires. */
+  get spendBudget(): string {
+    return `${this.config.deploymentName}-monthly-spend`;
+  }
+
   /** The control region's default bus, where Batch events from every compute region end up. */
   get controlDefaultBusArn(): string {
     return `arn:${Aws.PARTITION}:events:${this.config.controlRegion}:${Aws.ACCOUNT_ID}:event-bus/default`;

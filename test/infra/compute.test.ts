@@ -85,35 +85,22 @@ describe('the compute stacks of a two-region deployment', () => {
 
   it('asks for one GPU on GPU job definitions and none on CPU ones, with memory headroom', () => {
     // Assess
-    east.hasResourceProperties('AWS::Batch::JobDefinition', {
-      JobDefinitionName: names.jobDefinition('a10g'),
-      ContainerProperties: Match.objectLike({
-        ResourceRequirements: [
-          { Type: 'MEMORY', Value: '14745' },
-          { Type: 'VCPU', Value: '4' },
-          { Type: 'GPU', Value: '1' },
-        ],
-      }),
-    });
-    east.hasResourceProperties('AWS::Batch::JobDefinition', {
-      JobDefinitionName: names.jobDefinition('none'),
-      ContainerProperties: Match.objectLike({
-        ResourceRequirements: [
-          { Type: 'MEMORY', Value: '29491' },
-          { Type: 'VCPU', Value: '16' },
-        ],
-      }),
-    });
-    west.hasResourceProperties('AWS::Batch::JobDefinition', {
-      JobDefinitionName: names.jobDefinition('l4'),
-      ContainerProperties: Match.objectLike({
-        ResourceRequirements: [
-          { Type: 'MEMORY', Value: '29491' },
-          { Type: 'VCPU', Value: '8' },
-          { Type: 'GPU', Value: '1' },
-        ],
-      }),
-    });
+    for (const [template, gpuType, memoryMiB, vcpus, gpus] of [
+      [east, 'a10g', '14745', '4', '1'],
+      [east, 'none', '29491', '16', undefined],
+      [west, 'l4', '29491', '8', '1'],
+    ] as const) {
+      template.hasResourceProperties('AWS::Batch::JobDefinition', {
+        JobDefinitionName: names.jobDefinition(gpuType),
+        ContainerProperties: Match.objectLike({
+          ResourceRequirements: [
+            { Type: 'MEMORY', Value: memoryMiB },
+            { Type: 'VCPU', Value: vcpus },
+            ...(gpus ? [{ Type: 'GPU', Value: gpus }] : []),
+          ],
+        }),
+      });
+    }
   });
 
   it("retries as the launcher does, with the attempt limit, awslogs, propagated tags and the control region's clients", () => {
@@ -162,6 +149,7 @@ describe('the compute stacks of a two-region deployment', () => {
           { Name: 'WHETSTONE_WORK_DIR', Value: '/tmp' },
         ]);
         expect(container.ReadonlyRootFilesystem).toBe(false);
+        expect(container.LinuxParameters).toEqual({ InitProcessEnabled: true });
       }
     }
     expect(expectedRetry.EvaluateOnExit.at(-1)).toEqual({ Action: 'EXIT', OnReason: '*' });

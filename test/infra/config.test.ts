@@ -20,6 +20,7 @@ describe('the deployment configuration', () => {
       storage: { noncurrentVersionDays: 30, abortIncompleteMultipartUploadDays: 7, accessLogDays: 90 },
       api: { throttleRatePerSecond: 50, throttleBurst: 100, authorizerCacheSeconds: 60, corsOrigins: [] },
       alarms: { apiServerErrorPercent: 5 },
+      budgets: { alertPercents: [80, 100] },
       compute: {
         regions: {
           'us-east-1': {
@@ -70,6 +71,22 @@ describe('the deployment configuration', () => {
     ],
     [{ alarms: { email: 'ops' } }, 'whetstone.config.json: alarms.email: must be an e-mail address'],
     [
+      { budgets: { monthlyUsd: 500 } },
+      'whetstone.config.json: budgets.monthlyUsd: needs alarms.email to notify',
+    ],
+    [
+      { alarms: { email: 'ops@example.com' }, budgets: { monthlyUsd: 0 } },
+      'whetstone.config.json: budgets.monthlyUsd: Too small: expected number to be >0',
+    ],
+    [
+      { budgets: { alertPercents: [80, 80] } },
+      'whetstone.config.json: budgets.alertPercents: must not repeat a percentage',
+    ],
+    [
+      { budgets: { alertPercents: [50, 80, 100, 120, 150] } },
+      'whetstone.config.json: budgets.alertPercents: must list at most 4 percentages: with the forecast alert, a budget holds 5 notifications',
+    ],
+    [
       {
         compute: { regions: { 'us-east-1': { queues: [{ gpuType: 'tpu', instanceTypes: ['c7i.large'] }] } } },
       },
@@ -79,6 +96,17 @@ describe('the deployment configuration', () => {
     // Act / Assess
     expect(() => parseWhetstoneConfig(input)).toThrow(InfraConfigError);
     expect(() => parseWhetstoneConfig(input)).toThrow(message);
+  });
+
+  it('keeps a monthly budget and its alert percentages when an alarm e-mail address is set', () => {
+    // Act
+    const config = parseWhetstoneConfig({
+      alarms: { email: 'ops@example.com' },
+      budgets: { monthlyUsd: 1200.5, alertPercents: [50, 100, 150] },
+    });
+
+    // Assess
+    expect(config.budgets).toEqual({ monthlyUsd: 1200.5, alertPercents: [50, 100, 150] });
   });
 
   it('reads the documented example, which states every default', () => {

@@ -1,6 +1,7 @@
-import type { AppProps, Stack } from 'aws-cdk-lib';
+import { type AppProps, type Stack, Validations } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import type { CloudAssembly } from 'aws-cdk-lib/cx-api';
+import type { IConstruct } from 'constructs';
 import cdkJson from '../../cdk.json';
 import {
   buildApp,
@@ -51,4 +52,29 @@ export function synthesize(config: WhetstoneConfigInput = {}, options: TestAppOp
 export function platformTemplate(config: WhetstoneConfigInput = {}): Template {
   const synthesized = synthesize(config);
   return synthesized.template(synthesized.built.platform);
+}
+
+/** One `Validations.of(construct).acknowledge(...)` as the construct's metadata records it. */
+export interface RecordedAcknowledgement {
+  readonly construct: IConstruct;
+  readonly path: string;
+  /** Qualified by its pack, as cdk-nag matches it: `AwsSolutions::AwsSolutions-IAM5[Resource::...]`. */
+  readonly id: string;
+  readonly reason: string;
+}
+
+/** Every acknowledgement on `scope` and below it, in tree order. */
+export function recordedAcknowledgements(scope: IConstruct): RecordedAcknowledgement[] {
+  return scope.node.findAll().flatMap((construct) =>
+    construct.node.metadata
+      .filter((entry) => entry.type === Validations.ACKNOWLEDGED_RULES_METADATA_KEY)
+      .flatMap((entry) =>
+        Object.entries(entry.data as Record<string, string>).map(([id, reason]) => ({
+          construct,
+          path: construct.node.path,
+          id,
+          reason,
+        })),
+      ),
+  );
 }

@@ -1,57 +1,14 @@
-import { App, Duration, Stack, Validations } from 'aws-cdk-lib';
+import { App, Duration, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
-import * as lambda from 'aws-cdk-lib/aws-lambda';
-import { AwsSolutionsChecks, ServerlessChecks } from 'cdk-nag';
-import type { IConstruct } from 'constructs';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import { beforeAll, describe, expect, it } from 'vitest';
-import cdkJson from '../../cdk.json';
-import { acknowledge } from '../../lib/infra/acknowledge';
 import { JobEvents } from '../../lib/infra/constructs/job-events';
 import { DeploymentNames } from '../../lib/infra/names';
+import { acknowledgedRules, ENV, nagApp, standInFunction } from './stand-ins';
 
-const ENV = { account: '123456789012', region: 'us-east-1' };
-
-/** An app as `cdk synth` builds it: cdk.json's feature flags, both nag packs. */
-function nagApp(): App {
-  const app = new App({ context: cdkJson.context });
-  Validations.of(app).addPlugins(new AwsSolutionsChecks(app), new ServerlessChecks(app));
-  return app;
-}
-
-/** Stands in for the events handler the Api stack builds (own role, tracing, its DLQ acknowledgement). */
+/** Stands in for the events handler the Api stack builds. */
 function standInHandler(stack: Stack): lambda.Function {
-  const handler = new lambda.Function(stack, 'Handler', {
-    runtime: lambda.Runtime.NODEJS_24_X,
-    handler: 'index.handler',
-    code: lambda.Code.fromInline('exports.handler = async () => {};'),
-    memorySize: 256,
-    timeout: Duration.seconds(60),
-  });
-  const reason =
-    'Test stand-in: the Api stack builds the real handler with its own role, tracing and findings.';
-  acknowledge(
-    handler,
-    'AwsSolutions-IAM4',
-    reason,
-    'Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole',
-  );
-  acknowledge(handler, 'Serverless-LambdaDLQ', reason);
-  acknowledge(handler, 'Serverless-LambdaTracing', reason);
-  return handler;
-}
-
-/** Every acknowledgement under `scope`, except those the test put on `exclude`. */
-function acknowledgements(scope: IConstruct, exclude: IConstruct): { path: string; id: string }[] {
-  return scope.node
-    .findAll()
-    .filter((construct) => construct !== exclude)
-    .flatMap((construct) =>
-      construct.node.metadata
-        .filter((entry) => entry.type === Validations.ACKNOWLEDGED_RULES_METADATA_KEY)
-        .flatMap((entry) =>
-          Object.keys(entry.data as object).map((id) => ({ path: construct.node.path, id })),
-        ),
-    );
+  return standInFunction(stack, 'Handler', { standsInFor: 'events handler' });
 }
 
 describe('JobEvents', () => {
@@ -161,7 +118,7 @@ describe('JobEvents', () => {
 
   it("passes cdk-nag with only the dead-letter queue's two acknowledgements", () => {
     // Assess: beforeAll's synth would have thrown on an unacknowledged finding
-    expect(acknowledgements(jobEvents, handler)).toEqual([
+    expect(acknowledgedRules(jobEvents, handler)).toEqual([
       { path: 'Events/JobEvents/DeadLetters', id: 'Serverless::Serverless-SQSRedrivePolicy' },
       { path: 'Events/JobEvents/DeadLetters', id: 'AwsSolutions::AwsSolutions-SQS3' },
     ]);

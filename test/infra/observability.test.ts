@@ -1,24 +1,13 @@
-import { App, Stack, Validations } from 'aws-cdk-lib';
+import { type App, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as apigateway from 'aws-cdk-lib/aws-apigateway';
-import { AwsSolutionsChecks, ServerlessChecks } from 'cdk-nag';
-import type { IConstruct } from 'constructs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import cdkJson from '../../cdk.json';
 import { JOB_METRICS } from '../../lib/core/jobs/metrics';
 import { JOB_STATUSES } from '../../lib/core/schemas';
 import { acknowledge } from '../../lib/infra/acknowledge';
 import { DeadLetterQueue } from '../../lib/infra/constructs/dead-letter-queue';
 import { Observability, type ObservabilityProps } from '../../lib/infra/constructs/observability';
-
-const ENV = { account: '123456789012', region: 'us-east-1' };
-
-/** An app as `cdk synth` builds it: cdk.json's feature flags, both nag packs. */
-function nagApp(): App {
-  const app = new App({ context: cdkJson.context });
-  Validations.of(app).addPlugins(new AwsSolutionsChecks(app), new ServerlessChecks(app));
-  return app;
-}
+import { acknowledgedRules, ENV, nagApp } from './stand-ins';
 
 /** Stands in for the Api stack's RestApi; its findings are the Api construct's to fix. */
 function standInApi(stack: Stack): apigateway.RestApi {
@@ -57,19 +46,6 @@ function observed(app: App, id: string, props: Partial<ObservabilityProps> = {})
     ...props,
   });
   return { stack, deadLetterQueues, observability };
-}
-
-/** Every acknowledgement under `scope`. */
-function acknowledgements(scope: IConstruct): { path: string; id: string }[] {
-  return scope.node
-    .findAll()
-    .flatMap((construct) =>
-      construct.node.metadata
-        .filter((entry) => entry.type === Validations.ACKNOWLEDGED_RULES_METADATA_KEY)
-        .flatMap((entry) =>
-          Object.keys(entry.data as object).map((id) => ({ path: construct.node.path, id })),
-        ),
-    );
 }
 
 interface DashboardWidget {
@@ -188,6 +164,16 @@ describe('Observability', () => {
     });
   });
 
+  it('raises every alarm on one breaching period, counts missing data as healthy, and notifies the topic', () => {
+    // Assess
+    template.resourceCountIs('AWS::CloudWatch::Alarm', 4);
+    template.allResourcesProperties('AWS::CloudWatch::Alarm', {
+      EvaluationPeriods: 1,
+      TreatMissingData: 'notBreaching',
+      AlarmActions: [stack.resolve(observability.topic.topicArn)],
+    });
+  });
+
   it('alarms on any message in each dead-letter queue', () => {
     // Assess
     expect(Object.keys(observability.alarms.deadLetters)).toEqual(['BatchEvents', 'WebhookDeliveries']);
@@ -198,11 +184,8 @@ describe('Observability', () => {
         Dimensions: [{ Name: 'QueueName', Value: stack.resolve(queue.queueName) }],
         Statistic: 'Maximum',
         Period: 300,
-        EvaluationPeriods: 1,
         Threshold: 1,
         ComparisonOperator: 'GreaterThanOrEqualToThreshold',
-        TreatMissingData: 'notBreaching',
-        AlarmActions: [stack.resolve(observability.topic.topicArn)],
       });
     }
   });
@@ -230,9 +213,6 @@ describe('Observability', () => {
       ],
       Threshold: 5,
       ComparisonOperator: 'GreaterThanThreshold',
-      EvaluationPeriods: 1,
-      TreatMissingData: 'notBreaching',
-      AlarmActions: [stack.resolve(observability.topic.topicArn)],
     });
   });
 
@@ -244,11 +224,8 @@ describe('Observability', () => {
       Dimensions: Match.absent(),
       Statistic: 'Sum',
       Period: 3600,
-      EvaluationPeriods: 1,
       Threshold: 1,
       ComparisonOperator: 'GreaterThanOrEqualToThreshold',
-      TreatMissingData: 'notBreaching',
-      AlarmActions: [stack.resolve(observability.topic.topicArn)],
     });
   });
 
@@ -307,10 +284,13 @@ describe('Observability', () => {
 
   it("passes cdk-nag with only the e-mail dead-letter queue's two acknowledgements", () => {
     // Assess: beforeAll's synth would have thrown on an unacknowledged finding
-    expect(acknowledgements(observability)).toEqual([
-      { path: 'Observed/Observability/EmailDeadLetters', id: 'Serverless::Serverless-SQSRedrivePolicy' },
-      { path: 'Observed/Observability/EmailDeadLetters', id: 'AwsSolutions::AwsSolutions-SQS3' },
+    expect(acknowledgedRules(observability)).toEqual([
+      {
+        path: 'Observed/Observability/AlarmTopic/EmailDeadLetters',
+        id: 'Serverless::Serverless-SQSRedrivePolicy',
+      },
+      { path: 'Observed/Observability/AlarmTopic/EmailDeadLetters', id: 'AwsSolutions::AwsSolutions-SQS3' },
     ]);
-    expect(acknowledgements(quiet)).toEqual([]);
+    expect(acknowledgedRules(quiet)).toEqual([]);
   });
 });

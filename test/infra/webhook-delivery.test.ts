@@ -1,56 +1,17 @@
-import { App, Duration, Stack, Validations } from 'aws-cdk-lib';
+import { App, Duration, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
-import * as lambda from 'aws-cdk-lib/aws-lambda';
-import { AwsSolutionsChecks, ServerlessChecks } from 'cdk-nag';
-import type { IConstruct } from 'constructs';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import { beforeAll, describe, expect, it } from 'vitest';
-import cdkJson from '../../cdk.json';
-import { acknowledge } from '../../lib/infra/acknowledge';
 import { WebhookDelivery } from '../../lib/infra/constructs/webhook-delivery';
+import { acknowledgedRules, ENV, nagApp, standInFunction } from './stand-ins';
 
-const ENV = { account: '123456789012', region: 'us-east-1' };
-
-/** An app as `cdk synth` builds it: cdk.json's feature flags, both nag packs. */
-function nagApp(): App {
-  const app = new App({ context: cdkJson.context });
-  Validations.of(app).addPlugins(new AwsSolutionsChecks(app), new ServerlessChecks(app));
-  return app;
-}
-
-/** Stands in for webhooks/deliver as the Api stack builds it (own role, tracing, its DLQ acknowledgement). */
+/** Stands in for webhooks/deliver as the Api stack builds it. */
 function standInDeliverer(stack: Stack, timeout: Duration): lambda.Function {
-  const deliverer = new lambda.Function(stack, 'Deliverer', {
-    runtime: lambda.Runtime.NODEJS_24_X,
-    handler: 'index.handler',
-    code: lambda.Code.fromInline('exports.handler = async () => ({ batchItemFailures: [] });'),
-    memorySize: 256,
+  return standInFunction(stack, 'Deliverer', {
+    standsInFor: 'deliverer',
     timeout,
+    code: 'exports.handler = async () => ({ batchItemFailures: [] });',
   });
-  const reason =
-    'Test stand-in: the Api stack builds the real deliverer with its own role, tracing and findings.';
-  acknowledge(
-    deliverer,
-    'AwsSolutions-IAM4',
-    reason,
-    'Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole',
-  );
-  acknowledge(deliverer, 'Serverless-LambdaDLQ', reason);
-  acknowledge(deliverer, 'Serverless-LambdaTracing', reason);
-  return deliverer;
-}
-
-/** Every acknowledgement under `scope`, except those the test put on `exclude` itself. */
-function acknowledgements(scope: IConstruct, exclude: IConstruct): { path: string; id: string }[] {
-  return scope.node
-    .findAll()
-    .filter((construct) => construct !== exclude)
-    .flatMap((construct) =>
-      construct.node.metadata
-        .filter((entry) => entry.type === Validations.ACKNOWLEDGED_RULES_METADATA_KEY)
-        .flatMap((entry) =>
-          Object.keys(entry.data as object).map((id) => ({ path: construct.node.path, id })),
-        ),
-    );
 }
 
 describe('WebhookDelivery', () => {
@@ -147,7 +108,7 @@ describe('WebhookDelivery', () => {
   it('passes cdk-nag with the dead-letter queue and event source mapping acknowledgements only', () => {
     // Assess: beforeAll's synth would have thrown on an unacknowledged finding; the DLQ is the
     // delivery queue's redrive target in the same stack, so AwsSolutions-SQS3 needs no acknowledgement
-    expect(acknowledgements(stack, deliverer)).toEqual([
+    expect(acknowledgedRules(stack, deliverer)).toEqual([
       { path: 'Webhooks/Delivery/DeadLetters', id: 'Serverless::Serverless-SQSRedrivePolicy' },
       {
         path: 'Webhooks/Deliverer/WebhookDeliveries',

@@ -1,15 +1,14 @@
-import { ArnFormat, Duration, Stack } from 'aws-cdk-lib';
+import { Duration } from 'aws-cdk-lib';
 import type * as apigateway from 'aws-cdk-lib/aws-apigateway';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as cwActions from 'aws-cdk-lib/aws-cloudwatch-actions';
-import * as iam from 'aws-cdk-lib/aws-iam';
-import * as sns from 'aws-cdk-lib/aws-sns';
-import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
+import type * as sns from 'aws-cdk-lib/aws-sns';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { JOB_METRICS } from '../../core/jobs/metrics';
 import { JOB_STATUSES } from '../../core/schemas';
-import { DeadLetterQueue } from './dead-letter-queue';
+import { AlarmTopic } from './alarm-topic';
+import type { DeadLetterQueue } from './dead-letter-queue';
 
 export interface ObservabilityProps {
   /** The public API; its request, error and latency metrics (dimension `ApiName`) are watched. */
@@ -42,50 +41,25 @@ const FIVE_MINUTES = Duration.minutes(5);
 const ONE_HOUR = Duration.hours(1);
 
 /**
- * Alarms to an SNS topic (e-mailed when an address is configured) and the operations dashboard:
+ * Alarms to the region's AlarmTopic (e-mailed when an address is configured) and the operations dashboard:
  * jobs by status and stuck jobs (the events handler's EMF metrics, JOB_METRICS), the API's
  * traffic, errors and latency, dead-letter queue depths, and the alarms' states.
  */
 export class Observability extends Construct {
+  /** The region's alarm topic; every alarm here acts on it. */
+  readonly alarmTopic: AlarmTopic;
+  /** The alarm topic's SNS topic (`alarmTopic.topic`). */
   readonly topic: sns.Topic;
   readonly alarms: ObservabilityAlarms;
   readonly dashboard: cloudwatch.Dashboard;
-  /** Holds alarm e-mails SNS could not deliver; only when `alarmEmail` is set. */
+  /** Holds alarm e-mails SNS could not deliver (`alarmTopic.emailDeadLetterQueue`); only when `alarmEmail` is set. */
   readonly emailDeadLetterQueue?: DeadLetterQueue;
 
   constructor(scope: Construct, id: string, props: ObservabilityProps) {
     super(scope, id);
-    const stack = Stack.of(this);
-    this.topic = new sns.Topic(this, 'AlarmTopic', { displayName: 'Whetstone alarms', enforceSSL: true });
-    // The TLS-only policy replaces SNS's default topic policy, whose owner-account grant is what
-    // lets CloudWatch publish; without this statement every alarm action would be refused.
-    this.topic.addToResourcePolicy(
-      new iam.PolicyStatement({
-        sid: 'AllowCloudWatchAlarms',
-        principals: [new iam.ServicePrincipal('cloudwatch.amazonaws.com')],
-        actions: ['sns:Publish'],
-        resources: [this.topic.topicArn],
-        conditions: {
-          ArnLike: {
-            'aws:SourceArn': stack.formatArn({
-              service: 'cloudwatch',
-              resource: 'alarm',
-              resourceName: '*',
-              arnFormat: ArnFormat.COLON_RESOURCE_NAME,
-            }),
-          },
-          StringEquals: { 'aws:SourceAccount': stack.account },
-        },
-      }),
-    );
-    if (props.alarmEmail) {
-      this.emailDeadLetterQueue = new DeadLetterQueue(this, 'EmailDeadLetters', {
-        deadLetterOf: "the alarm topic's e-mail subscription (SNS redrive policy)",
-      });
-      this.topic.addSubscription(
-        new subscriptions.EmailSubscription(props.alarmEmail, { deadLetterQueue: this.emailDeadLetterQueue }),
-      );
-    }
+    this.alarmTopic = new AlarmTopic(this, 'AlarmTopic', { email: props.alarmEmail });
+    this.topic = this.alarmTopic.topic;
+    this.emailDeadLetterQueue = this.alarmTopic.emailDeadLetterQueue;
     const action = new cwActions.SnsAction(this.topic);
 
     const deadLetterDepth = (queue: sqs.IQueue, label?: string) =>

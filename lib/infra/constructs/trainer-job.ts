@@ -162,6 +162,8 @@ export class TrainerJobDefinition extends Construct {
       logging: ecs.LogDriver.awsLogs({ logGroup: props.logGroup, streamPrefix: 'trainer' }),
       environment: { ...props.environment },
       readonlyRootFilesystem: false,
+      // An init process as PID 1 hands Batch's SIGTERM to the trainer and reaps what it leaves.
+      linuxParameters: new batch.LinuxParameters(this, 'Linux', { initProcessEnabled: true }),
     });
     const retry = props.retryStrategy ?? batchRetryStrategy();
     this.jobDefinition = new batch.EcsJobDefinition(this, 'Resource', {

@@ -157,6 +157,13 @@ export class ApiStack extends Stack {
       description: "The API's URL; the OpenAI SDK's base URL is this followed by /v1",
       value: `https://${this.api.restApi.restApiId}.execute-api.${this.region}.${this.urlSuffix}/${this.api.restApi.deploymentStage.stageName}`,
     });
+    // API Gateway's own export describes the deployed resources and integrations;
+    // docs/openapi.json, generated from the route table, adds the request and response schemas.
+    new CfnOutput(this, 'ExportOpenApi', {
+      description:
+        "Writes the deployed API's OpenAPI 3.0 description, as API Gateway exports it, to openapi.json",
+      value: `aws apigateway get-export --rest-api-id ${this.api.restApi.restApiId} --stage-name ${this.api.restApi.deploymentStage.stageName} --export-type oas30 --parameters extensions=apigateway --region ${this.region} openapi.json`,
+    });
   }
 }
 
