@@ -153,7 +153,7 @@ export class WhetstoneApi extends Construct {
     acknowledge(
       this.restApi.deploymentStage,
       'AwsSolutions-APIG3',
-      "Every method but /healthz requires a key and the stage is throttled. AWS WAF's managed rule sets refuse request bodies over 8 KB, which would break file uploads, so a web ACL is left to the team's own rules.",
+      "Every method but /healthz requires a key and the stage is throttled. AWS WAF's Core rule set blocks request bodies over 8 KB by default, which would break file uploads, so a web ACL and its rules are left to the team.",
     );
     const cloudWatchRole = this.restApi.node.tryFindChild('CloudWatchRole');
     if (cloudWatchRole) {

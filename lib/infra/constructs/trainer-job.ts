@@ -110,8 +110,8 @@ export class TrainerJobRole extends Construct {
     acknowledge(
       this.role,
       'AwsSolutions-IAM5',
-      "The data bucket's key has a random ARN, made in the control region's stack, that a stack in another " +
-        'region cannot reference; kms:ViaService and the bucket ARN as encryption context limit use to S3 on this bucket.',
+      "The data bucket's key has a random ARN made in the platform stack; every compute stack, in any region, " +
+        'names it without a cross-stack reference, and kms:ViaService plus the bucket ARN as encryption context limit its use to S3 on this bucket.',
       nagResource(this, anyKey),
     );
   }
