@@ -16,3 +16,8 @@ export const uploadedFileSchema = z
     if (!name.success)
       context.addIssue({ code: 'custom', message: `filename ${name.error.issues[0]?.message}` });
   });
+
+/** A multipart part holding an upload part's bytes; its filename, if any, is not used. */
+export const uploadPartSchema = z.custom<UploadedFile>(isUploadedFile, {
+  message: 'must be a file part holding the bytes, not a plain field',
+});

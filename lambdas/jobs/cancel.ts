@@ -1,17 +1,9 @@
 import { json } from '../http/responses';
 import { route } from '../http/route';
+import { ROUTE_SPECS } from '../route-specs';
 import { jobDeps } from '../runtime/dependencies';
-import { JOB_ROLES, jobPathSchema } from './path';
 import { controlJob } from './service';
 
-export const handler = route(
-  {
-    action: 'jobs.cancel',
-    does: 'cancel fine-tuning jobs',
-    roles: JOB_ROLES,
-    mutating: true,
-    path: jobPathSchema,
-  },
-  async ({ principal, path }) =>
-    json(200, await controlJob(jobDeps, principal.team, path.fine_tuning_job_id, 'cancel')),
+export const handler = route(ROUTE_SPECS['jobs/cancel'], async ({ principal, path }) =>
+  json(200, await controlJob(jobDeps, principal.team, path.fine_tuning_job_id, 'cancel')),
 );

@@ -1,17 +1,9 @@
 import { json } from '../http/responses';
 import { route } from '../http/route';
+import { ROUTE_SPECS } from '../route-specs';
 import { jobDeps } from '../runtime/dependencies';
-import { JOB_ROLES, jobPathSchema } from './path';
 import { getJob } from './service';
 
-export const handler = route(
-  {
-    action: 'jobs.get',
-    does: 'read fine-tuning jobs',
-    roles: JOB_ROLES,
-    mutating: false,
-    path: jobPathSchema,
-  },
-  async ({ principal, path }) =>
-    json(200, (await getJob(jobDeps, principal.team, path.fine_tuning_job_id)).job),
+export const handler = route(ROUTE_SPECS['jobs/get'], async ({ principal, path }) =>
+  json(200, (await getJob(jobDeps, principal.team, path.fine_tuning_job_id)).job),
 );

@@ -2,6 +2,10 @@ import { z } from 'zod';
 import { pageQuerySchema } from '../../lib/core/schemas';
 
 export const jobPathSchema = z.object({ fine_tuning_job_id: z.string() });
+/** `path` is API Gateway's greedy `{path+}`: the rest of the URL, percent-decoded, slashes kept. */
+export const artifactPathSchema = z.object({ fine_tuning_job_id: z.string(), path: z.string() });
+/** `after` is an artifact path, longer than an id may be; `limit` as every list route's. */
+export const artifactQuerySchema = pageQuerySchema.extend({ after: z.string().min(1).max(1024).optional() });
 /** Who works with a team's jobs: everyone but finance, which reads costs only. */
 export const JOB_ROLES = ['member', 'admin', 'owner'] as const;
 

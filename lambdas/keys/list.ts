@@ -1,21 +1,11 @@
-import { listEnvelope, pageQuerySchema, teamIdSchema } from '../../lib/core/schemas';
+import { listEnvelope } from '../../lib/core/schemas';
 import { json } from '../http/responses';
 import { route } from '../http/route';
+import { ROUTE_SPECS } from '../route-specs';
 import { stores } from '../runtime/dependencies';
 import { listApiKeys } from './service';
 
-const querySchema = pageQuerySchema.extend({ team: teamIdSchema.optional() });
-
-export const handler = route(
-  {
-    action: 'keys.list',
-    does: 'list API keys',
-    roles: ['admin', 'owner'],
-    mutating: false,
-    query: querySchema,
-  },
-  async ({ principal, query }) => {
-    const page = await listApiKeys(stores, principal, query);
-    return json(200, listEnvelope(page.items, page.hasMore));
-  },
-);
+export const handler = route(ROUTE_SPECS['keys/list'], async ({ principal, query }) => {
+  const page = await listApiKeys(stores, principal, query);
+  return json(200, listEnvelope(page.items, page.hasMore));
+});

@@ -1,17 +1,9 @@
 import { json } from '../http/responses';
 import { route } from '../http/route';
+import { ROUTE_SPECS } from '../route-specs';
 import { stores } from '../runtime/dependencies';
-import { modelPathSchema } from './path';
 import { deleteFineTunedModel } from './service';
 
-export const handler = route(
-  {
-    action: 'models.delete',
-    does: 'delete models',
-    // Deleting destroys the trained artifacts, which no one can make again without retraining.
-    roles: ['admin', 'owner'],
-    mutating: true,
-    path: modelPathSchema,
-  },
-  async ({ principal, path }) => json(200, await deleteFineTunedModel(stores, principal.team, path.model)),
+export const handler = route(ROUTE_SPECS['models/delete'], async ({ principal, path }) =>
+  json(200, await deleteFineTunedModel(stores, principal.team, path.model)),
 );

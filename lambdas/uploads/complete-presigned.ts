@@ -1,19 +1,9 @@
-import { completePresignedUploadRequestSchema } from '../../lib/core/schemas';
 import { json } from '../http/responses';
 import { route } from '../http/route';
+import { ROUTE_SPECS } from '../route-specs';
 import { stores } from '../runtime/dependencies';
-import { UPLOAD_ROLES, uploadPathSchema } from './path';
 import { completePresignedUpload } from './service';
 
-export const handler = route(
-  {
-    action: 'uploads.complete_presigned',
-    does: 'upload files',
-    roles: UPLOAD_ROLES,
-    mutating: true,
-    path: uploadPathSchema,
-    body: { encoding: 'json', schema: completePresignedUploadRequestSchema },
-  },
-  async ({ principal, path, body }) =>
-    json(200, await completePresignedUpload(stores, principal.team, path.upload_id, body, Date.now())),
+export const handler = route(ROUTE_SPECS['uploads/complete-presigned'], async ({ principal, path, body }) =>
+  json(200, await completePresignedUpload(stores, principal.team, path.upload_id, body, Date.now())),
 );

@@ -1,20 +1,11 @@
-import { listEnvelope, listWebhookDeliveriesQuerySchema } from '../../lib/core/schemas';
+import { listEnvelope } from '../../lib/core/schemas';
 import { json } from '../http/responses';
 import { route } from '../http/route';
+import { ROUTE_SPECS } from '../route-specs';
 import { stores } from '../runtime/dependencies';
-import { WEBHOOK_READER_ROLES } from './path';
 import { listWebhookDeliveries } from './service';
 
-export const handler = route(
-  {
-    action: 'webhooks.deliveries.list',
-    does: 'read the webhook delivery log',
-    roles: WEBHOOK_READER_ROLES,
-    mutating: false,
-    query: listWebhookDeliveriesQuerySchema,
-  },
-  async ({ principal, query }) => {
-    const page = await listWebhookDeliveries(stores, principal.team, query);
-    return json(200, listEnvelope(page.items, page.hasMore));
-  },
-);
+export const handler = route(ROUTE_SPECS['webhooks/deliveries'], async ({ principal, query }) => {
+  const page = await listWebhookDeliveries(stores, principal.team, query);
+  return json(200, listEnvelope(page.items, page.hasMore));
+});
