@@ -195,13 +195,26 @@ describe('.dockerignore', () => {
     .split('\n')
     .map((line) => line.trim())
     .filter((line) => line && !line.startsWith('#'));
-  const allowed = patterns.slice(1).map((pattern) => pattern.slice(1));
-  const inContext = (path: string) => allowed.some((entry) => path === entry || path.startsWith(`${entry}/`));
+  const allowed = patterns.filter((pattern) => pattern.startsWith('!')).map((pattern) => pattern.slice(1));
+  const excluded = patterns.slice(1).filter((pattern) => !pattern.startsWith('!'));
+  const under = (path: string, entry: string) => path === entry || path.startsWith(`${entry}/`);
+  const inContext = (path: string) =>
+    allowed.some((entry) => under(path, entry)) && !excluded.some((entry) => under(path, entry));
 
-  it('excludes everything, then lets in plain paths only', () => {
+  it('excludes everything, then lets in plain paths only, less plain paths inside them', () => {
     // Assess
     expect(patterns[0]).toBe('*');
-    for (const pattern of patterns.slice(1)) expect(pattern).toMatch(/^![A-Za-z0-9._/-]+$/);
+    const included: string[] = [];
+    for (const pattern of patterns.slice(1)) {
+      expect(pattern).toMatch(/^!?[A-Za-z0-9._/-]+$/);
+      if (pattern.startsWith('!')) included.push(pattern.slice(1));
+      else
+        expect(
+          included.some((path) => pattern.startsWith(`${path}/`)),
+          pattern,
+        ).toBe(true);
+    }
+    expect(patterns).toContain('lib/infra');
   });
 
   it('lets in, and the build stage copies, every source the compile used', () => {
