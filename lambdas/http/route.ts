@@ -6,6 +6,7 @@ import { authorization } from '../middlewares/authorization';
 import { cors } from '../middlewares/cors';
 import { errorHandler } from '../middlewares/error-handler';
 import { idempotency } from '../middlewares/idempotency';
+import { requestId } from '../middlewares/request-id';
 import { requestParser } from '../middlewares/request-parser';
 import { config, stores } from '../runtime/dependencies';
 import type { HttpEvent, HttpResponse, RouteContext } from './types';
@@ -46,9 +47,11 @@ export function route<TBody extends z.ZodType, TQuery extends z.ZodType, TPath e
   spec: RouteSpec<TBody, TQuery, TPath>,
   handle: (request: RouteRequest<z.infer<TBody>, z.infer<TQuery>, z.infer<TPath>>) => Promise<HttpResponse>,
 ) {
-  // CORS first: its onError runs after the error handler has rendered, its after runs last.
+  // CORS first and the request id second: their onError hooks run after the error handler has
+  // rendered, their after hooks last.
   const handler = middy<HttpEvent, HttpResponse, Error, RouteContext>()
     .use(cors({ origins: [...config.corsOrigins] }))
+    .use(requestId())
     .use(errorHandler())
     .use(authorization({ roles: [...spec.roles], action: spec.does }));
   if (spec.mutating) handler.use(auditTrail({ store: stores.audit, action: spec.action }));

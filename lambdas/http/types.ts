@@ -10,7 +10,8 @@ export interface RouteContext extends Context {
   input: { body: unknown; query: unknown; path: unknown };
   /**
    * Headers every answer to this request carries, one given early (an idempotent replay, which
-   * skips the `after` middlewares) included. The CORS middleware, first in the chain, sets them.
+   * skips the `after` middlewares) included. The CORS and request-id middlewares, first in the
+   * chain, set them.
    */
   responseHeaders?: Record<string, string>;
 }

@@ -1,0 +1,144 @@
+import middy from '@middy/core';
+import { describe, expect, it } from 'vitest';
+import { json } from '../../../lambdas/http/responses';
+import type { HttpEvent, HttpResponse, RouteContext } from '../../../lambdas/http/types';
+import { authorization } from '../../../lambdas/middlewares/authorization';
+import { cors } from '../../../lambdas/middlewares/cors';
+import { errorHandler } from '../../../lambdas/middlewares/error-handler';
+import { idempotency } from '../../../lambdas/middlewares/idempotency';
+import { requestId } from '../../../lambdas/middlewares/request-id';
+import { requestParser } from '../../../lambdas/middlewares/request-parser';
+import { localInvocationContext } from '../../../lambdas/runtime/invocation';
+import type { IdempotencyRecord, IdempotencyStore } from '../../../lib/adapters';
+import { NotFoundError } from '../../../lib/core/errors';
+
+function event(method = 'GET', body: string | null = null, headers: Record<string, string> = {}): HttpEvent {
+  return {
+    httpMethod: method,
+    path: '/v1/things',
+    resource: '/v1/things',
+    headers: { 'Content-Type': 'application/json', ...headers },
+    multiValueHeaders: {},
+    queryStringParameters: null,
+    multiValueQueryStringParameters: null,
+    pathParameters: null,
+    stageVariables: null,
+    body,
+    isBase64Encoded: false,
+    requestContext: {
+      authorizer: { team: 'default', role: 'owner', keyId: 'key_1' },
+    } as unknown as HttpEvent['requestContext'],
+  };
+}
+
+/** The route pipeline's head: CORS (no origins), the request id, the error handler, then the rest. */
+function handlerWith(
+  answer: () => Promise<HttpResponse>,
+  more: middy.MiddlewareObj<HttpEvent, HttpResponse, Error, RouteContext>[] = [],
+) {
+  const handler = middy<HttpEvent, HttpResponse, Error, RouteContext>()
+    .use(cors({ origins: [] }))
+    .use(requestId())
+    .use(errorHandler({ logger: () => undefined }));
+  for (const middleware of more) handler.use(middleware);
+  return handler.handler(answer);
+}
+
+function context(id: string): RouteContext {
+  return { ...localInvocationContext('test', 60_000), awsRequestId: id } as RouteContext;
+}
+
+function memoryIdempotencyStore(): IdempotencyStore {
+  const records = new Map<string, IdempotencyRecord>();
+  return {
+    async claim(team, key, claim) {
+      const existing = records.get(`${team}#${key}`);
+      if (existing) return { claimed: false, existing };
+      records.set(`${team}#${key}`, { key, fingerprint: claim.fingerprint, state: 'in_progress' });
+      return { claimed: true, token: 'token' };
+    },
+    async complete(team, key, _token, response) {
+      const held = records.get(`${team}#${key}`);
+      if (!held) return false;
+      records.set(`${team}#${key}`, { ...held, state: 'completed', response });
+      return true;
+    },
+    async release(team, key) {
+      records.delete(`${team}#${key}`);
+    },
+  };
+}
+
+describe('requestId middleware', () => {
+  it('refuses unknown options and a header that is no header name', () => {
+    // Act
+    const unknown = () => requestId({ name: 'x-id' } as never);
+    const badHeader = () => requestId({ header: 'request id' });
+    const built = requestId();
+
+    // Assess
+    expect(unknown).toThrow('requestId: invalid option name: Unrecognized key: "name"');
+    expect(badHeader).toThrow('requestId: invalid option header: must be a header name');
+    expect(built.before?.name).toBe('requestIdBefore');
+    expect(built.after?.name).toBe('requestIdAfter');
+    expect(built.onError?.name).toBe('requestIdOnError');
+  });
+
+  it('names the request on an answer, keeping its other headers', async () => {
+    // Prepare
+    const handler = handlerWith(async () => json(200, { ok: true }, { 'Cache-Control': 'no-store' }));
+
+    // Act
+    const response = await handler(event(), context('req-1'));
+
+    // Assess
+    expect(response.headers).toEqual({
+      'Content-Type': 'application/json',
+      'Cache-Control': 'no-store',
+      'x-request-id': 'req-1',
+    });
+  });
+
+  it('names the request on a rendered error, with the id its internal-error message quotes', async () => {
+    // Prepare
+    const notFound = handlerWith(async () => {
+      throw new NotFoundError('No such thing.');
+    });
+    const crash = handlerWith(async () => {
+      throw new Error('boom');
+    });
+
+    // Act
+    const missing = await notFound(event(), context('req-2'));
+    const failed = await crash(event(), context('req-3'));
+
+    // Assess
+    expect(missing.statusCode).toBe(404);
+    expect(missing.headers?.['x-request-id']).toBe('req-2');
+    expect(failed.statusCode).toBe(500);
+    expect(failed.headers?.['x-request-id']).toBe('req-3');
+    expect(JSON.parse(failed.body).error.message).toContain('req-3');
+  });
+
+  it('names the replaying request on an idempotent replay, which skips every after hook', async () => {
+    // Prepare
+    const store = memoryIdempotencyStore();
+    const handler = handlerWith(
+      async () => json(201, { id: 'thing-1' }),
+      [
+        authorization({ action: 'make things' }),
+        requestParser({ body: 'json' }),
+        idempotency({ store, action: 'things.create' }),
+      ],
+    );
+    const post = () => event('POST', '{"name":"a"}', { 'Idempotency-Key': 'k-1' });
+
+    // Act
+    const first = await handler(post(), context('req-4'));
+    const replay = await handler(post(), context('req-5'));
+
+    // Assess
+    expect(first.headers?.['x-request-id']).toBe('req-4');
+    expect(replay.headers).toMatchObject({ 'Idempotent-Replayed': 'true', 'x-request-id': 'req-5' });
+  });
+});
