@@ -1,5 +1,6 @@
 import type middy from '@middy/core';
 import { z } from 'zod';
+import { isOrigin } from '../../lib/core/schemas';
 import { withHeaders } from '../http/responses';
 import type { HttpEvent, HttpResponse, RouteContext } from '../http/types';
 import { parseOptions } from './options';
@@ -16,16 +17,6 @@ export const EXPOSED_HEADERS = [
   'x-should-retry',
   'Idempotent-Replayed',
 ] as const;
-
-/** An origin as browsers send it: scheme, host and port only (`new URL(...).origin`). */
-function isOrigin(value: string): boolean {
-  try {
-    const url = new URL(value);
-    return (url.protocol === 'https:' || url.protocol === 'http:') && url.origin === value;
-  } catch {
-    return false;
-  }
-}
 
 const optionsSchema = z.strictObject({
   /** Origins allowed to read responses, as `https://console.example.com`; empty: no CORS headers at all. */

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
+import { isOrigin } from '../core/schemas';
 import { computeConfigSchema, defaultCompute, REGION_PATTERN } from './compute-config';
 import { InfraConfigError } from './errors';
 
@@ -144,15 +145,6 @@ export function loadWhetstoneConfig(file: string): WhetstoneConfig {
     throw new InfraConfigError(file, '(root)', `is not JSON: ${(error as Error).message}`, { cause: error });
   }
   return parseWhetstoneConfig(value, file);
-}
-
-function isOrigin(value: string): boolean {
-  try {
-    const url = new URL(value);
-    return (url.protocol === 'https:' || url.protocol === 'http:') && url.origin === value;
-  } catch {
-    return false;
-  }
 }
 
 function formatPath(path: readonly PropertyKey[]): string {

@@ -1,17 +1,12 @@
 import { ResponseType } from 'aws-cdk-lib/aws-apigateway';
 import {
-  AuthenticationError,
+  API_GATEWAY_MAX_BODY_BYTES,
+  gatewayErrors,
   InternalError,
   InvalidRequestError,
-  NotFoundError,
-  PayloadTooLargeError,
-  PermissionDeniedError,
   RateLimitError,
   type WhetstoneError,
 } from '../core/errors';
-
-/** API Gateway's REST payload limit. */
-export const API_GATEWAY_MAX_BODY_BYTES = 10 * 1024 * 1024;
 
 export interface GatewayError {
   readonly id: string;
@@ -28,21 +23,13 @@ export interface GatewayError {
  * the handlers and the local gateway. `$context` variables are filled in by API Gateway's template.
  */
 export const GATEWAY_ERRORS: readonly GatewayError[] = [
-  gatewayError(
-    'Unauthorized',
-    ResponseType.UNAUTHORIZED,
-    new AuthenticationError('Incorrect or missing API key. Send it as `Authorization: Bearer <key>`.'),
-  ),
-  gatewayError(
-    'AccessDenied',
-    ResponseType.ACCESS_DENIED,
-    new PermissionDeniedError('The API key may not call this route.', { code: 'access_denied' }),
-  ),
+  gatewayError('Unauthorized', ResponseType.UNAUTHORIZED, gatewayErrors.missingApiKey()),
+  gatewayError('AccessDenied', ResponseType.ACCESS_DENIED, gatewayErrors.routeNotAllowed()),
   // API Gateway's answer for a path or method no resource has.
   gatewayError(
     'UnknownUrl',
     ResponseType.MISSING_AUTHENTICATION_TOKEN,
-    new NotFoundError('Unknown request URL: $context.httpMethod $context.path.', { code: 'unknown_url' }),
+    gatewayErrors.unknownUrl('$context.httpMethod', '$context.path'),
   ),
   gatewayError(
     'Throttled',
@@ -52,9 +39,7 @@ export const GATEWAY_ERRORS: readonly GatewayError[] = [
   gatewayError(
     'TooLarge',
     ResponseType.REQUEST_TOO_LARGE,
-    new PayloadTooLargeError(
-      `The request body is larger than ${API_GATEWAY_MAX_BODY_BYTES} bytes. Send large files with the Uploads API.`,
-    ),
+    gatewayErrors.bodyTooLarge(API_GATEWAY_MAX_BODY_BYTES),
   ),
   gatewayError(
     'BadParameters',

@@ -11,13 +11,10 @@ import type {
 import { renderError } from '../../lambdas/http/responses';
 import type { RouteDefinition } from '../../lambdas/routes';
 import {
-  AuthenticationError,
+  gatewayErrors,
   InternalError,
   InvalidRequestError,
   MethodNotAllowedError,
-  NotFoundError,
-  PayloadTooLargeError,
-  PermissionDeniedError,
   RateLimitError,
   type WhetstoneError,
 } from '../core/errors';
@@ -75,10 +72,7 @@ export function gatewayListener(options: GatewayOptions): RequestListener {
       .map((route) => ({ route, match: route.pattern.exec(url.pathname) }))
       .filter((candidate) => candidate.match !== null);
     if (matches.length === 0) {
-      return sendError(
-        response,
-        new NotFoundError(`Unknown request URL: ${method} ${url.pathname}.`, { code: 'unknown_url' }),
-      );
+      return sendError(response, gatewayErrors.unknownUrl(method, url.pathname));
     }
     const chosen = matches.find((candidate) => candidate.route.definition.method === method);
     if (!chosen?.match) {
@@ -122,19 +116,13 @@ export function gatewayListener(options: GatewayOptions): RequestListener {
       verdict = await options.authorizer(authorizerEvent(call));
     } catch (error) {
       if (error instanceof Error && error.message === 'Unauthorized') {
-        return sendError(
-          response,
-          new AuthenticationError('Incorrect or missing API key. Send it as `Authorization: Bearer <key>`.'),
-        );
+        return sendError(response, gatewayErrors.missingApiKey());
       }
       throw error;
     }
     const allowed = verdict.policyDocument.Statement.some((statement) => statement.Effect === 'Allow');
     if (!allowed) {
-      return sendError(
-        response,
-        new PermissionDeniedError('The API key may not call this route.', { code: 'access_denied' }),
-      );
+      return sendError(response, gatewayErrors.routeNotAllowed());
     }
 
     const throttle = options.limiter.take(verdict.principalId);
@@ -152,12 +140,7 @@ export function gatewayListener(options: GatewayOptions): RequestListener {
     if (body === 'too_large') {
       // The rest of the body is not read; the connection cannot carry another request.
       response.setHeader('Connection', 'close');
-      return sendError(
-        response,
-        new PayloadTooLargeError(
-          `The request body is larger than ${options.maxBodyBytes} bytes. Send large files with the Uploads API.`,
-        ),
-      );
+      return sendError(response, gatewayErrors.bodyTooLarge(options.maxBodyBytes));
     }
     const authorizerContext = { ...(verdict.context ?? {}), principalId: verdict.principalId };
     const event = proxyEvent(call, body, authorizerContext);

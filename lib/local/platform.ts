@@ -2,6 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { join, resolve } from 'node:path';
 import { AUTHORIZER_MODULE, ROUTES } from '../../lambdas/routes';
+import { API_GATEWAY_MAX_BODY_BYTES } from '../core/errors';
 import { type LocalBaseModel, registerLocalBaseModel } from './base-models';
 import {
   type CredentialsFile,
@@ -38,7 +39,6 @@ export { DEFAULT_TEAM } from './owner-key';
 const TABLE_NAME = 'whetstone';
 const BUCKET_NAME = 'whetstone-data';
 const REGION = 'us-east-1';
-const API_GATEWAY_MAX_BODY_BYTES = 10 * 1024 * 1024;
 
 export interface PlatformOptions {
   /** Holds the database, the objects, `platform.json` and `credentials`. */

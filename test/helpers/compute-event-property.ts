@@ -1,11 +1,11 @@
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { JobStore, StoredJob } from '../../lib/adapters';
-import { newId } from '../../lib/core/ids';
 import type { ComputeStatus, DesiredStatus } from '../../lib/core/jobs';
-import { type JobStatus, whetstoneOptionsSchema } from '../../lib/core/schemas';
+import type { JobStatus } from '../../lib/core/schemas';
 import { batchEvent, type EndedAttempt } from './compute-events';
 import { startTestPlatform, type TestPlatform } from './platform';
+import { storedJob } from './stored-job';
 
 /**
  * Random compute histories of one launch, delivered to the real events handler duplicated and
@@ -144,37 +144,12 @@ export function describeComputeEventProperty(runs: number): void {
     afterAll(() => platform?.stop());
 
     async function seedJob(desired: DesiredStatus): Promise<StoredJob> {
-      const id = newId('job');
-      const job: StoredJob = {
-        team: 'default',
-        version: 1,
-        launch: { number: 1, state: 'submitted', compute_job_id: `batch-${id}-1`, progress: null },
-        model: {
-          base: 'tiny-llama',
-          architecture: 'LlamaForCausalLM',
-          suffix: null,
-          fine_tuned_name: `ft:tiny-llama:default::${id.slice(6).toLowerCase()}`,
-        },
-        job: {
-          id,
-          object: 'fine_tuning.job',
-          created_at: 1_700_000_000,
-          error: null,
-          fine_tuned_model: null,
-          finished_at: null,
-          hyperparameters: { batch_size: 'auto', learning_rate_multiplier: 'auto', n_epochs: 'auto' },
-          model: 'tiny-llama',
-          organization_id: 'default',
-          result_files: [],
-          seed: 1,
-          status: 'queued',
-          trained_tokens: null,
-          training_file: newId('file'),
-          validation_file: null,
-          metadata: null,
-          whetstone: { options: whetstoneOptionsSchema.parse({}), desired_status: desired, attempts: [] },
-        },
-      };
+      const seeded = storedJob({
+        launch: { number: 1, state: 'submitted', compute_job_id: null, progress: null },
+        desired,
+      });
+      // The compute job id names the job, as the events below do.
+      const job = { ...seeded, launch: { ...seeded.launch, compute_job_id: `batch-${seeded.job.id}-1` } };
       expect(await jobs.create(job)).toBe(true);
       return job;
     }

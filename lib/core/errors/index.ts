@@ -12,3 +12,4 @@ export {
   WhetstoneError,
   type WhetstoneErrorOptions,
 } from './errors';
+export { API_GATEWAY_MAX_BODY_BYTES, gatewayErrors } from './gateway';

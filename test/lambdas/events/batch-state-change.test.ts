@@ -1,11 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { JobDeps } from '../../../lambdas/jobs/deps';
 import type { StoredJob } from '../../../lib/adapters';
-import { newId } from '../../../lib/core/ids';
 import type { BatchJobStateChange } from '../../../lib/core/jobs';
-import { whetstoneOptionsSchema } from '../../../lib/core/schemas';
 import { batchEvent } from '../../helpers/compute-events';
 import { startTestPlatform, type TestPlatform } from '../../helpers/platform';
+import { storedJob } from '../../helpers/stored-job';
 
 const WEST_QUEUE = 'arn:aws:batch:us-west-2:123456789012:job-queue/whetstone-a10g-spot';
 const NOW = 1_700_000_123_456;
@@ -30,37 +29,7 @@ describe('the events handler', () => {
   afterAll(() => platform?.stop());
 
   async function seedJob(launch: StoredJob['launch']): Promise<StoredJob> {
-    const id = newId('job');
-    const job: StoredJob = {
-      team: 'default',
-      version: 1,
-      launch,
-      model: {
-        base: 'tiny-llama',
-        architecture: 'LlamaForCausalLM',
-        suffix: null,
-        fine_tuned_name: `ft:tiny-llama:default::${id.slice(6).toLowerCase()}`,
-      },
-      job: {
-        id,
-        object: 'fine_tuning.job',
-        created_at: 1_700_000_000,
-        error: null,
-        fine_tuned_model: null,
-        finished_at: null,
-        hyperparameters: { batch_size: 'auto', learning_rate_multiplier: 'auto', n_epochs: 'auto' },
-        model: 'tiny-llama',
-        organization_id: 'default',
-        result_files: [],
-        seed: 1,
-        status: 'queued',
-        trained_tokens: null,
-        training_file: newId('file'),
-        validation_file: null,
-        metadata: null,
-        whetstone: { options: whetstoneOptionsSchema.parse({}), desired_status: 'running', attempts: [] },
-      },
-    };
+    const job = storedJob({ launch });
     expect(await deps.stores.jobs.create(job)).toBe(true);
     return job;
   }

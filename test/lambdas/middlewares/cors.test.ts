@@ -9,8 +9,8 @@ import { errorHandler } from '../../../lambdas/middlewares/error-handler';
 import { idempotency } from '../../../lambdas/middlewares/idempotency';
 import { requestParser } from '../../../lambdas/middlewares/request-parser';
 import { localInvocationContext } from '../../../lambdas/runtime/invocation';
-import type { IdempotencyRecord, IdempotencyStore } from '../../../lib/adapters';
 import { NotFoundError, RateLimitError } from '../../../lib/core/errors';
+import { memoryIdempotencyStore } from '../../helpers/idempotency';
 
 const CONSOLE = 'https://console.example.com';
 const LOCAL_DEV = 'http://localhost:5173';
@@ -50,28 +50,6 @@ function handlerWith(
 
 const invoke = (handler: ReturnType<typeof handlerWith>, request: HttpEvent) =>
   handler(request, localInvocationContext('test', 60_000) as RouteContext);
-
-/** Replays what `complete` kept, as the DynamoDB store does. */
-function memoryIdempotencyStore(): IdempotencyStore {
-  const records = new Map<string, IdempotencyRecord>();
-  return {
-    async claim(team, key, claim) {
-      const existing = records.get(`${team}#${key}`);
-      if (existing) return { claimed: false, existing };
-      records.set(`${team}#${key}`, { key, fingerprint: claim.fingerprint, state: 'in_progress' });
-      return { claimed: true, token: 'token' };
-    },
-    async complete(team, key, _token, response) {
-      const held = records.get(`${team}#${key}`);
-      if (!held) return false;
-      records.set(`${team}#${key}`, { ...held, state: 'completed', response });
-      return true;
-    },
-    async release(team, key) {
-      records.delete(`${team}#${key}`);
-    },
-  };
-}
 
 describe('cors middleware', () => {
   it('refuses unknown options and origins that are not bare origins, naming them', () => {

@@ -9,8 +9,8 @@ import { idempotency } from '../../../lambdas/middlewares/idempotency';
 import { requestId } from '../../../lambdas/middlewares/request-id';
 import { requestParser } from '../../../lambdas/middlewares/request-parser';
 import { localInvocationContext } from '../../../lambdas/runtime/invocation';
-import type { IdempotencyRecord, IdempotencyStore } from '../../../lib/adapters';
 import { NotFoundError } from '../../../lib/core/errors';
+import { memoryIdempotencyStore } from '../../helpers/idempotency';
 
 function event(method = 'GET', body: string | null = null, headers: Record<string, string> = {}): HttpEvent {
   return {
@@ -46,27 +46,6 @@ function handlerWith(
 
 function context(id: string): RouteContext {
   return { ...localInvocationContext('test', 60_000), awsRequestId: id } as RouteContext;
-}
-
-function memoryIdempotencyStore(): IdempotencyStore {
-  const records = new Map<string, IdempotencyRecord>();
-  return {
-    async claim(team, key, claim) {
-      const existing = records.get(`${team}#${key}`);
-      if (existing) return { claimed: false, existing };
-      records.set(`${team}#${key}`, { key, fingerprint: claim.fingerprint, state: 'in_progress' });
-      return { claimed: true, token: 'token' };
-    },
-    async complete(team, key, _token, response) {
-      const held = records.get(`${team}#${key}`);
-      if (!held) return false;
-      records.set(`${team}#${key}`, { ...held, state: 'completed', response });
-      return true;
-    },
-    async release(team, key) {
-      records.delete(`${team}#${key}`);
-    },
-  };
 }
 
 describe('requestId middleware', () => {

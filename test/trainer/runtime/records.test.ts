@@ -12,12 +12,13 @@ import {
   type StoredJob,
 } from '../../../lib/adapters';
 import { isId, newId } from '../../../lib/core/ids';
-import { type JobAttempt, whetstoneOptionsSchema } from '../../../lib/core/schemas';
+import type { JobAttempt } from '../../../lib/core/schemas';
 import { type RunningService, startDynamoDbLocal } from '../../../lib/local/services/dynamodb-local';
 import { startOnFreePort } from '../../../lib/local/services/ports';
 import { ensureTable } from '../../../lib/local/table';
 import type { TrainerEnv } from '../../../trainer/src/runtime/env';
 import { JobRecords } from '../../../trainer/src/runtime/records';
+import { storedJob } from '../../helpers/stored-job';
 
 const TABLE = 'whetstone-records-test';
 const TEAM = 'research';
@@ -50,37 +51,13 @@ function attemptEntry(attempt: number, overrides: Partial<JobAttempt> = {}): Job
 
 /** A running job as the control plane leaves it when the trainer starts. */
 function runningJob(attempts: JobAttempt[]): StoredJob {
-  const id = newId('job');
-  return {
-    team: TEAM,
-    version: 1,
-    launch: { number: LAUNCH, state: 'submitted', compute_job_id: `local-${id}`, progress: null },
-    model: {
-      base: 'tiny-llama',
-      architecture: 'LlamaForCausalLM',
-      suffix: null,
-      fine_tuned_name: `ft:tiny-llama:${TEAM}::${id.slice(6).toLowerCase()}`,
-    },
-    job: {
-      id,
-      object: 'fine_tuning.job',
-      created_at: 1_700_000_000,
-      error: null,
-      fine_tuned_model: null,
-      finished_at: null,
-      hyperparameters: { batch_size: 'auto', learning_rate_multiplier: 'auto', n_epochs: 'auto' },
-      model: 'tiny-llama',
-      organization_id: TEAM,
-      result_files: [],
-      seed: 1,
-      status: 'running',
-      trained_tokens: null,
-      training_file: newId('file'),
-      validation_file: null,
-      metadata: null,
-      whetstone: { options: whetstoneOptionsSchema.parse({}), desired_status: 'running', attempts },
-    },
-  };
+  const launch = {
+    number: LAUNCH,
+    state: 'submitted',
+    compute_job_id: `local-${newId('job')}`,
+    progress: null,
+  } as const;
+  return storedJob({ team: TEAM, launch, status: 'running', attempts });
 }
 
 function trainerEnv(jobId: string): TrainerEnv {
