@@ -191,7 +191,11 @@ describe('WhetstoneClient fine-tuning jobs and models', () => {
     const cancelled = await waitForJob(platform, key, created.id, hasStatus('cancelled'));
 
     // Assess
-    expect(pausing).toMatchObject({ status: 'running', whetstone: { desired_status: 'paused' } });
+    // Each reply reads the job after acting, so the trainer may already have stopped or started.
+    expect(pausing).toMatchObject({
+      status: expect.stringMatching(/^(running|paused)$/),
+      whetstone: { desired_status: 'paused' },
+    });
     const listed = listEnvelopeSchema(jobCheckpointSchema.strict()).strict().parse(checkpoints);
     expect(listed.data).toHaveLength(1);
     expect(listed.data[0]).toMatchObject({
@@ -201,7 +205,6 @@ describe('WhetstoneClient fine-tuning jobs and models', () => {
         /^ft:tiny-llama:pausers::[0-9a-z]{26}:ckpt-step-\d+$/,
       ),
     });
-    // The reply reads the job after the relaunch, which the local launcher may already have started.
     expect(resumed).toMatchObject({
       status: expect.stringMatching(/^(queued|running)$/),
       whetstone: { desired_status: 'running' },
