@@ -10,30 +10,12 @@ import { idempotency } from '../../../lambdas/middlewares/idempotency';
 import { requestParser } from '../../../lambdas/middlewares/request-parser';
 import { localInvocationContext } from '../../../lambdas/runtime/invocation';
 import { NotFoundError, RateLimitError } from '../../../lib/core/errors';
+import { thingsEvent } from '../../helpers/http-event';
 import { memoryIdempotencyStore } from '../../helpers/idempotency';
 
 const CONSOLE = 'https://console.example.com';
 const LOCAL_DEV = 'http://localhost:5173';
 const EXPOSED = 'x-request-id, x-amzn-RequestId, Retry-After, x-should-retry, Idempotent-Replayed';
-
-function event(headers: Record<string, string>, method = 'GET', body: string | null = null): HttpEvent {
-  return {
-    httpMethod: method,
-    path: '/v1/things',
-    resource: '/v1/things',
-    headers,
-    multiValueHeaders: {},
-    queryStringParameters: null,
-    multiValueQueryStringParameters: null,
-    pathParameters: null,
-    stageVariables: null,
-    body,
-    isBase64Encoded: false,
-    requestContext: {
-      authorizer: { team: 'default', role: 'owner', keyId: 'key_1' },
-    } as unknown as HttpEvent['requestContext'],
-  };
-}
 
 /** The route pipeline's shape: CORS first, then the error handler, then the rest. */
 function handlerWith(
@@ -80,8 +62,8 @@ describe('cors middleware', () => {
     );
 
     // Act
-    const allowed = await invoke(handler, event({ origin: CONSOLE }));
-    const other = await invoke(handler, event({ Origin: LOCAL_DEV }));
+    const allowed = await invoke(handler, thingsEvent({ headers: { origin: CONSOLE } }));
+    const other = await invoke(handler, thingsEvent({ headers: { Origin: LOCAL_DEV } }));
 
     // Assess
     expect(allowed).toEqual({
@@ -103,9 +85,9 @@ describe('cors middleware', () => {
     const handler = handlerWith([CONSOLE], async () => json(200, { ok: true }));
 
     // Act
-    const foreign = await invoke(handler, event({ Origin: 'https://evil.example.com' }));
-    const almost = await invoke(handler, event({ Origin: `${CONSOLE}.evil.example.com` }));
-    const none = await invoke(handler, event({}));
+    const foreign = await invoke(handler, thingsEvent({ headers: { Origin: 'https://evil.example.com' } }));
+    const almost = await invoke(handler, thingsEvent({ headers: { Origin: `${CONSOLE}.evil.example.com` } }));
+    const none = await invoke(handler, thingsEvent());
 
     // Assess
     for (const response of [foreign, almost, none]) {
@@ -119,7 +101,7 @@ describe('cors middleware', () => {
     const handler = handlerWith([], async () => response);
 
     // Act
-    const answered = await invoke(handler, event({ Origin: CONSOLE }));
+    const answered = await invoke(handler, thingsEvent({ headers: { Origin: CONSOLE } }));
 
     // Assess
     expect(answered).toEqual(response);
@@ -139,10 +121,10 @@ describe('cors middleware', () => {
     const varies = handlerWith([CONSOLE], async () => json(200, {}, { vary: 'Accept-Encoding' }));
 
     // Act
-    const notFound = await invoke(missing, event({ Origin: CONSOLE }));
-    const rateLimited = await invoke(limited, event({ Origin: CONSOLE }));
-    const internal = await invoke(crashed, event({ Origin: CONSOLE }));
-    const varied = await invoke(varies, event({ Origin: CONSOLE }));
+    const notFound = await invoke(missing, thingsEvent({ headers: { Origin: CONSOLE } }));
+    const rateLimited = await invoke(limited, thingsEvent({ headers: { Origin: CONSOLE } }));
+    const internal = await invoke(crashed, thingsEvent({ headers: { Origin: CONSOLE } }));
+    const varied = await invoke(varies, thingsEvent({ headers: { Origin: CONSOLE } }));
 
     // Assess
     expect(notFound.statusCode).toBe(404);
@@ -169,11 +151,11 @@ describe('cors middleware', () => {
       idempotency({ store, action: 'things.create' }),
     ]);
     const post = (origin: string) =>
-      event(
-        { Origin: origin, 'Content-Type': 'application/json', 'Idempotency-Key': 'k-1' },
-        'POST',
-        '{"name":"a"}',
-      );
+      thingsEvent({
+        method: 'POST',
+        headers: { Origin: origin, 'Content-Type': 'application/json', 'Idempotency-Key': 'k-1' },
+        body: '{"name":"a"}',
+      });
 
     // Act
     const first = await invoke(handler, post(CONSOLE));
@@ -231,7 +213,7 @@ describe('cors middleware', () => {
             if (fails) throw new NotFoundError('No such thing.');
             return { statusCode: 200, headers: { ...responseHeaders }, body: '' };
           });
-          const request = event(origin === undefined ? {} : { [originHeader]: origin });
+          const request = thingsEvent({ headers: origin === undefined ? {} : { [originHeader]: origin } });
 
           // Act
           const response = await invoke(handler, request);

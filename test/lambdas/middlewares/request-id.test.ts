@@ -10,26 +10,8 @@ import { requestId } from '../../../lambdas/middlewares/request-id';
 import { requestParser } from '../../../lambdas/middlewares/request-parser';
 import { localInvocationContext } from '../../../lambdas/runtime/invocation';
 import { NotFoundError } from '../../../lib/core/errors';
+import { thingsEvent } from '../../helpers/http-event';
 import { memoryIdempotencyStore } from '../../helpers/idempotency';
-
-function event(method = 'GET', body: string | null = null, headers: Record<string, string> = {}): HttpEvent {
-  return {
-    httpMethod: method,
-    path: '/v1/things',
-    resource: '/v1/things',
-    headers: { 'Content-Type': 'application/json', ...headers },
-    multiValueHeaders: {},
-    queryStringParameters: null,
-    multiValueQueryStringParameters: null,
-    pathParameters: null,
-    stageVariables: null,
-    body,
-    isBase64Encoded: false,
-    requestContext: {
-      authorizer: { team: 'default', role: 'owner', keyId: 'key_1' },
-    } as unknown as HttpEvent['requestContext'],
-  };
-}
 
 /** The route pipeline's head: CORS (no origins), the request id, the error handler, then the rest. */
 function handlerWith(
@@ -68,7 +50,7 @@ describe('requestId middleware', () => {
     const handler = handlerWith(async () => json(200, { ok: true }, { 'Cache-Control': 'no-store' }));
 
     // Act
-    const response = await handler(event(), context('req-1'));
+    const response = await handler(thingsEvent(), context('req-1'));
 
     // Assess
     expect(response.headers).toEqual({
@@ -88,8 +70,8 @@ describe('requestId middleware', () => {
     });
 
     // Act
-    const missing = await notFound(event(), context('req-2'));
-    const failed = await crash(event(), context('req-3'));
+    const missing = await notFound(thingsEvent(), context('req-2'));
+    const failed = await crash(thingsEvent(), context('req-3'));
 
     // Assess
     expect(missing.statusCode).toBe(404);
@@ -110,7 +92,12 @@ describe('requestId middleware', () => {
         idempotency({ store, action: 'things.create' }),
       ],
     );
-    const post = () => event('POST', '{"name":"a"}', { 'Idempotency-Key': 'k-1' });
+    const post = () =>
+      thingsEvent({
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json', 'Idempotency-Key': 'k-1' },
+        body: '{"name":"a"}',
+      });
 
     // Act
     const first = await handler(post(), context('req-4'));
