@@ -20,11 +20,14 @@ export const batchAttemptSchema = z.looseObject({
 });
 export type BatchAttempt = z.infer<typeof batchAttemptSchema>;
 
+/** What identifies AWS Batch's job state change events on EventBridge. */
+export const BATCH_JOB_STATE_CHANGE = { source: 'aws.batch', detailType: 'Batch Job State Change' } as const;
+
 export const batchJobStateChangeSchema = z.looseObject({
   version: z.string().optional(),
   id: z.string(),
-  'detail-type': z.literal('Batch Job State Change'),
-  source: z.literal('aws.batch'),
+  'detail-type': z.literal(BATCH_JOB_STATE_CHANGE.detailType),
+  source: z.literal(BATCH_JOB_STATE_CHANGE.source),
   time: z.string(),
   region: z.string().optional(),
   resources: z.array(z.string()).optional(),

@@ -1,4 +1,5 @@
 export {
+  BATCH_JOB_STATE_CHANGE,
   type BatchAttempt,
   type BatchJobStateChange,
   batchAttemptSchema,

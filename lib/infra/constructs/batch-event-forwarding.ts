@@ -5,6 +5,7 @@ import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
+import { batchJobStateChangePattern } from '../batch-job-state-change';
 import { DeadLetterQueue } from './dead-letter-queue';
 
 export interface BatchEventForwardingProps {
@@ -40,11 +41,7 @@ export class BatchEventForwarding extends Construct {
     });
     this.rule = new events.Rule(this, 'Rule', {
       description: "Forwards Batch job state changes of this region's Whetstone queues to the control region",
-      eventPattern: {
-        source: ['aws.batch'],
-        detailType: ['Batch Job State Change'],
-        detail: { jobQueue: [...props.jobQueueArns] },
-      },
+      eventPattern: batchJobStateChangePattern(props.jobQueueArns),
       targets: [
         new targets.EventBus(events.EventBus.fromEventBusArn(this, 'ControlBus', props.targetBusArn), {
           deadLetterQueue: this.deadLetterQueue,

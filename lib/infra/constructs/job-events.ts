@@ -4,6 +4,7 @@ import * as targets from 'aws-cdk-lib/aws-events-targets';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as destinations from 'aws-cdk-lib/aws-lambda-destinations';
 import { Construct } from 'constructs';
+import { batchJobStateChangePattern } from '../batch-job-state-change';
 import { DeadLetterQueue } from './dead-letter-queue';
 
 export interface JobEventsProps {
@@ -50,11 +51,7 @@ export class JobEvents extends Construct {
     });
     this.rule = new events.Rule(this, 'BatchJobStateChange', {
       description: "Batch job state changes of Whetstone's job queues, in every compute region",
-      eventPattern: {
-        source: ['aws.batch'],
-        detailType: ['Batch Job State Change'],
-        detail: { jobQueue: [...props.jobQueueArns] },
-      },
+      eventPattern: batchJobStateChangePattern(props.jobQueueArns),
       targets: [
         new targets.LambdaFunction(props.handler, {
           deadLetterQueue: this.deadLetterQueue,
