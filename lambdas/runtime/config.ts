@@ -1,7 +1,7 @@
 import { resolve } from 'node:path';
 import { z } from 'zod';
 import { batchTargetProblem } from '../../lib/adapters/launchers/batch-arn';
-import { GPU_TYPES, MARKETS } from '../../lib/core/schemas';
+import { GPU_TYPES, MARKETS, originOf } from '../../lib/core/schemas';
 
 /**
  * The handlers' configuration, read once when the module loads. A missing or malformed variable
@@ -136,25 +136,6 @@ function corsOrigins(env: NodeJS.ProcessEnv): string[] {
       }),
     ),
   ];
-}
-
-function originOf(entry: string): string | undefined {
-  let url: URL;
-  try {
-    url = new URL(entry);
-  } catch {
-    return undefined;
-  }
-  const bare =
-    (url.protocol === 'https:' || url.protocol === 'http:') &&
-    url.username === '' &&
-    url.password === '' &&
-    url.pathname === '/' &&
-    url.search === '' &&
-    url.hash === '' &&
-    !entry.includes('*') &&
-    /^https?:\/\/[^/?#]+\/?$/i.test(entry);
-  return bare ? url.origin : undefined;
 }
 
 /** Only the AWS environment reads these, and only when a handler that needs them loads. */

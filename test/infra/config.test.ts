@@ -69,6 +69,10 @@ describe('the deployment configuration', () => {
       { api: { corsOrigins: ['https://console.example.com/app'] } },
       'whetstone.config.json: api.corsOrigins[0]: must be an origin such as https://console.example.com (scheme, host, port; no path)',
     ],
+    [
+      { api: { corsOrigins: ['https://*.example.com'] } },
+      'whetstone.config.json: api.corsOrigins[0]: must be an origin such as https://console.example.com (scheme, host, port; no path)',
+    ],
     [{ alarms: { email: 'ops' } }, 'whetstone.config.json: alarms.email: must be an e-mail address'],
     [
       { budgets: { monthlyUsd: 500 } },

@@ -70,7 +70,7 @@ export {
   registerModelRequestSchema,
   SUPPORTED_ARCHITECTURES,
 } from './models';
-export { isOrigin } from './origins';
+export { isOrigin, originOf } from './origins';
 export {
   type ApiKey,
   apiKeySchema,
