@@ -1,7 +1,7 @@
 import type middy from '@middy/core';
 import { z } from 'zod';
 import type { AuditStore } from '../../lib/adapters';
-import { newId } from '../../lib/core/ids';
+import { auditRecord } from '../../lib/core/auth';
 import type { HttpEvent, HttpResponse, RouteContext } from '../http/types';
 import { parseOptions } from './options';
 
@@ -42,20 +42,21 @@ export function auditTrail(
     const { principal } = request.context;
     // Without a principal the caller was never identified; the gateway's access log has it.
     if (!principal) return;
-    const createdAt = now();
     try {
-      await store.append({
-        id: newId('audit', createdAt),
-        object: 'whetstone.audit_record',
-        created_at: Math.floor(createdAt / 1000),
-        team: principal.team,
-        actor_key_id: principal.keyId,
-        actor_role: principal.role,
-        action,
-        resource_id: resourceId(request),
-        status_code: statusCode,
-        request_id: request.context.awsRequestId,
-      });
+      await store.append(
+        auditRecord(
+          {
+            team: principal.team,
+            actor_key_id: principal.keyId,
+            actor_role: principal.role,
+            action,
+            resource_id: resourceId(request),
+            status_code: statusCode,
+            request_id: request.context.awsRequestId,
+          },
+          now(),
+        ),
+      );
     } catch (error) {
       logger('audit record not written', {
         action,

@@ -9,7 +9,7 @@ import {
   GSI1,
   tableDefinition,
 } from '../adapters';
-import { newId } from '../core/ids';
+import { auditRecord } from '../core/auth';
 import type { CreatedApiKey } from '../core/schemas';
 import { DEFAULT_TEAM, ensureDefaultTeam, issueOwnerKey, liveOwnerKeyExists } from '../local/owner-key';
 import { printJson } from './output';
@@ -148,18 +148,20 @@ async function recordAudit(
   ];
   try {
     for (const { action, resource } of actions) {
-      await audit.append({
-        id: newId('audit', now),
-        object: 'whetstone.audit_record',
-        created_at: Math.floor(now / 1000),
-        team: DEFAULT_TEAM,
-        actor_key_id: key.id,
-        actor_role: 'owner',
-        action,
-        resource_id: resource,
-        status_code: 200,
-        request_id: AUDIT_REQUEST_ID,
-      });
+      await audit.append(
+        auditRecord(
+          {
+            team: DEFAULT_TEAM,
+            actor_key_id: key.id,
+            actor_role: 'owner',
+            action,
+            resource_id: resource,
+            status_code: 200,
+            request_id: AUDIT_REQUEST_ID,
+          },
+          now,
+        ),
+      );
     }
     return undefined;
   } catch (error) {

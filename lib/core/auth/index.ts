@@ -7,4 +7,5 @@ export {
   redactApiKey,
   secretMatches,
 } from './api-keys';
+export { type AuditedCall, auditRecord } from './audit';
 export { canGrantRole, keyOfRole, requireRole, targetTeam } from './permissions';
