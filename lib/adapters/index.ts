@@ -26,7 +26,7 @@ export {
   storedJobSchema,
 } from './dynamodb/jobs-store';
 export { DynamoModelStore, type ModelStore } from './dynamodb/models-store';
-export type { Page } from './dynamodb/query';
+export { everyItem, type Page } from './dynamodb/query';
 export { GSI1, keys, TTL_ATTRIBUTE, tableDefinition } from './dynamodb/table';
 export { DynamoTeamStore, type TeamStore } from './dynamodb/teams-store';
 export {

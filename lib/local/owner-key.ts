@@ -1,6 +1,6 @@
 import { issueApiKey, type KeyServiceStores } from '../../lambdas/keys/service';
 import { createTeam } from '../../lambdas/teams/service';
-import type { ApiKeyStore, TeamStore } from '../adapters';
+import { type ApiKeyStore, everyItem, type TeamStore } from '../adapters';
 import { parseApiKey, secretMatches } from '../core/auth';
 import { ConflictError } from '../core/errors';
 import type { ApiKey, CreatedApiKey } from '../core/schemas';
@@ -57,11 +57,9 @@ export async function isLiveOwnerKey(
 
 /** Whether team `default` holds an owner key that is neither revoked nor expired. */
 export async function liveOwnerKeyExists(apiKeys: ApiKeyStore, nowSeconds: number): Promise<boolean> {
-  let after: string | undefined;
-  for (;;) {
-    const page = await apiKeys.listByTeam(DEFAULT_TEAM, { limit: 100, ...(after ? { after } : {}) });
-    if (page.items.some((key) => isLiveOwner(key, nowSeconds))) return true;
-    after = page.items.at(-1)?.id;
-    if (!page.hasMore || !after) return false;
-  }
+  const keys = everyItem((after) =>
+    apiKeys.listByTeam(DEFAULT_TEAM, { limit: 100, ...(after ? { after } : {}) }),
+  );
+  for await (const key of keys) if (isLiveOwner(key, nowSeconds)) return true;
+  return false;
 }

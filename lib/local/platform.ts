@@ -2,6 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { join, resolve } from 'node:path';
 import { AUTHORIZER_MODULE, ROUTES } from '../../lambdas/routes';
+import { everyItem } from '../adapters';
 import { API_GATEWAY_MAX_BODY_BYTES } from '../core/errors';
 import { type LocalBaseModel, registerLocalBaseModel } from './base-models';
 import {
@@ -310,17 +311,13 @@ async function bootstrap(
 async function launchWaitingJobs(log: (line: string) => void): Promise<void> {
   const { jobDeps, stores } = await import('../../lambdas/runtime/dependencies');
   const { launchWaiting } = await import('../../lambdas/jobs/launching');
-  let after: string | undefined;
-  for (;;) {
-    const page = await stores.teams.list({ limit: 100, ...(after ? { after } : {}) });
-    for (const team of page.items) {
-      if ((await stores.jobs.waiting(team.id, 1)).length > 0) {
-        log(`launching waiting jobs of team ${team.id}`);
-        await launchWaiting(jobDeps, team.id);
-      }
+  for await (const team of everyItem((after) =>
+    stores.teams.list({ limit: 100, ...(after ? { after } : {}) }),
+  )) {
+    if ((await stores.jobs.waiting(team.id, 1)).length > 0) {
+      log(`launching waiting jobs of team ${team.id}`);
+      await launchWaiting(jobDeps, team.id);
     }
-    after = page.items.at(-1)?.id;
-    if (!page.hasMore || !after) return;
   }
 }
 

@@ -26,6 +26,22 @@ export async function queryPage<T>(
   return { items: items.slice(0, limit), hasMore: items.length > limit };
 }
 
+/**
+ * Every item of a listing read page by page, each page after the last item of the one before,
+ * until a page says there is no more. A caller that stops early reads no further page.
+ */
+export async function* everyItem<T extends { readonly id: string }>(
+  readPage: (after: string | undefined) => Promise<Page<T>>,
+): AsyncGenerator<T> {
+  let after: string | undefined;
+  for (;;) {
+    const page = await readPage(after);
+    yield* page.items;
+    after = page.items.at(-1)?.id;
+    if (!page.hasMore || after === undefined) return;
+  }
+}
+
 export function isConditionalCheckFailure(error: unknown): boolean {
   return error instanceof Error && error.name === 'ConditionalCheckFailedException';
 }

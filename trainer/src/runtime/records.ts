@@ -4,6 +4,7 @@ import {
   DynamoFileStore,
   DynamoJobEventStore,
   DynamoJobStore,
+  everyItem,
   type StoredJob,
 } from '../../../lib/adapters';
 import { newId } from '../../../lib/core/ids';
@@ -92,13 +93,10 @@ export class JobRecords {
     const newest = Math.max(...keptSteps);
     if (!Number.isFinite(newest)) return 0;
     const all: JobCheckpoint[] = [];
-    for (let after: string | undefined; ; ) {
-      const page = await this.checkpoints.list(this.env.team, this.env.jobId, { after, limit: 100 });
-      all.push(...page.items);
-      const last = page.items.at(-1);
-      if (!page.hasMore || !last) break;
-      after = last.id;
-    }
+    const listed = everyItem((after) =>
+      this.checkpoints.list(this.env.team, this.env.jobId, { after, limit: 100 }),
+    );
+    for await (const record of listed) all.push(record);
     // Newest first, as listed: the first record seen of a kept step is the one it keeps.
     const seen = new Set<number>();
     const doomed = all.filter((record) => {
